@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c: dbtls-agent's flags, startup and signals.  Everything that can
+ * fail for an operator's reason (config, files, keys, ports) fails here,
+ * before any loop runs, with a message naming the file and line.  Then the
+ * workers serve, and this thread only waits for signals.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <uv.h>
+#include <openssl/ssl.h>
+
+#include "common/cfg.h"
+#include "common/log.h"
+#include "common/tlsctx.h"
+#include "agent/conn.h"
+#include "agent/worker.h"
+
+static struct agent agent;
+static uv_signal_t sig_int, sig_term, sig_hup;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: dbtls-agent --config FILE [--check]\n"
+	    "       dbtls-agent --version | --help\n"
+	    "\n"
+	    "  -c, --config FILE  the agent's config (libconfig syntax)\n"
+	    "  -t, --check        load the config, certificates and keys, "
+	    "print \"ok\", exit\n"
+	    "  -V, --version      print the version\n"
+	    "  -h, --help         this text\n"
+	    "\n"
+	    "Runs in the foreground and logs to stderr.  SIGTERM or SIGINT "
+	    "stop it.\n");
+}
+
+/* unix_listen_prepare: remove a stale socket file; refuse a live one. */
+static void
+unix_listen_prepare(const struct cfg_tunnel *t)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (lstat(t->listen.path, &st) != 0)
+		return;
+	if (!S_ISSOCK(st.st_mode))
+		fatalx("tunnel \"%s\": %s exists and is not a socket",
+		    t->name, t->listen.path);
+	strcpy(sun.sun_path, t->listen.path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		fatal("socket");
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		fatalx("tunnel \"%s\": %s is in use by another process",
+		    t->name, t->listen.path);
+	close(fd);
+	if (unlink(t->listen.path) != 0)
+		fatal("tunnel \"%s\": remove stale socket %s", t->name,
+		    t->listen.path);
+}
+
+static int
+listen_unix(const struct cfg_tunnel *t)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	unix_listen_prepare(t);
+	strcpy(sun.sun_path, t->listen.path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		fatal("socket");
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0)
+		fatal("tunnel \"%s\": cannot listen on unix:%s", t->name,
+		    t->listen.path);
+	return fd;
+}
+
+/* listen_tcp: one SO_REUSEPORT socket; port 0 is resolved by the first. */
+static int
+listen_tcp(const struct cfg_tunnel *t, unsigned short *port)
+{
+	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+		.ai_socktype = SOCK_STREAM };
+	struct addrinfo *res;
+	char portstr[8];
+	int fd, one = 1, rc;
+
+	snprintf(portstr, sizeof(portstr), "%u", *port);
+	if ((rc = getaddrinfo(t->listen.host, portstr, &hints, &res)) != 0)
+		fatalx("tunnel \"%s\": cannot resolve listen host \"%s\": %s",
+		    t->name, t->listen.host, gai_strerror(rc));
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fatal("socket");
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
+		fatal("setsockopt");
+	if (bind(fd, res->ai_addr, res->ai_addrlen) != 0)
+		fatal("tunnel \"%s\": cannot listen on %s:%u", t->name,
+		    t->listen.host, *port);
+	if (*port == 0) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+
+		getsockname(fd, (struct sockaddr *)&ss, &len);
+		*port = ntohs(ss.ss_family == AF_INET6 ?
+		    ((struct sockaddr_in6 *)&ss)->sin6_port :
+		    ((struct sockaddr_in *)&ss)->sin_port);
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+static void
+open_listeners(struct tunnel *t, unsigned nworkers)
+{
+	const struct cfg_tunnel *c = t->cfg;
+	unsigned short port = c->listen.port;
+	char to[300];
+
+	if ((t->fds = calloc(nworkers, sizeof(int))) == NULL)
+		fatal("calloc");
+	for (unsigned i = 0; i < nworkers; i++) {
+		if (c->listen.kind == ADDR_UNIX) {
+			t->fds[i] = i == 0 ? listen_unix(c) : dup(t->fds[0]);
+			if (t->fds[i] < 0)
+				fatal("dup");
+		} else {
+			t->fds[i] = listen_tcp(c, &port);
+		}
+	}
+	if (c->listen.kind == ADDR_UNIX)
+		log_info("tunnel=%s %s %s listening on unix:%s, to %s",
+		    c->name, cfg_mode_name(c->mode), cfg_proto_name(c->proto),
+		    c->listen.path, addr_format(&c->connect, to, sizeof(to)));
+	else
+		log_info("tunnel=%s %s %s listening on %s%s%s:%u, to %s",
+		    c->name, cfg_mode_name(c->mode), cfg_proto_name(c->proto),
+		    strchr(c->listen.host, ':') ? "[" : "", c->listen.host,
+		    strchr(c->listen.host, ':') ? "]" : "", port,
+		    addr_format(&c->connect, to, sizeof(to)));
+}
+
+static void
+build_contexts(struct agent *a)
+{
+	char err[1024];
+
+	a->ntunnels = a->cfg->ntunnels;
+	if ((a->tunnels = calloc(a->ntunnels, sizeof(*a->tunnels))) == NULL)
+		fatal("calloc");
+	for (size_t i = 0; i < a->ntunnels; i++) {
+		struct tunnel *t = &a->tunnels[i];
+
+		t->cfg = &a->cfg->tunnels[i];
+		t->index = i;
+		if ((t->ctx = tlsctx_new(a->cfg->path, t->cfg, err,
+		    sizeof(err))) == NULL)
+			fatalx("%s", err);
+		if (t->cfg->mode == CFG_MODE_CLIENT) {
+			/* Sessions are kept per worker by the callback, not in
+			 * OpenSSL's locked internal cache. */
+			SSL_CTX_set_session_cache_mode(t->ctx,
+			    SSL_SESS_CACHE_CLIENT |
+			    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+			SSL_CTX_sess_set_new_cb(t->ctx, conn_new_session_cb);
+		}
+	}
+}
+
+static void
+signal_cb(uv_signal_t *h, int signum)
+{
+	if (signum == SIGHUP) {
+		log_info("SIGHUP: nothing to reload in this version; still "
+		    "serving");
+		return;
+	}
+	log_info("%s: shutting down", strsignal(signum));
+	for (unsigned i = 0; i < agent.nworkers; i++)
+		worker_stop(&agent.workers[i]);
+	uv_close((uv_handle_t *)&sig_int, NULL);
+	uv_close((uv_handle_t *)&sig_term, NULL);
+	uv_close((uv_handle_t *)&sig_hup, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 't' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	int check = 0, ch, rc;
+	char err[1024];
+	uv_loop_t *loop;
+
+	log_init("dbtls-agent", LOG_LVL_INFO);
+	while ((ch = getopt_long(argc, argv, "c:tVh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			check = 1;
+			break;
+		case 'V':
+			printf("dbtls-agent %s (%s, libuv %s)\n", DBTLS_VERSION,
+			    OpenSSL_version(OPENSSL_VERSION),
+			    uv_version_string());
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (path == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	if ((agent.cfg = cfg_load(path, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	log_set_level(agent.cfg->log_level);
+	build_contexts(&agent);
+	if (check) {
+		printf("ok: %s: %zu tunnel(s), certificates and keys load\n",
+		    path, agent.ntunnels);
+		return 0;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	agent.nworkers = agent.cfg->workers ? agent.cfg->workers :
+	    uv_available_parallelism();
+	if ((agent.workers = calloc(agent.nworkers,
+	    sizeof(*agent.workers))) == NULL)
+		fatal("calloc");
+	for (size_t i = 0; i < agent.ntunnels; i++)
+		open_listeners(&agent.tunnels[i], agent.nworkers);
+
+	loop = uv_default_loop();
+	uv_signal_init(loop, &sig_int);
+	uv_signal_init(loop, &sig_term);
+	uv_signal_init(loop, &sig_hup);
+	uv_signal_start(&sig_int, signal_cb, SIGINT);
+	uv_signal_start(&sig_term, signal_cb, SIGTERM);
+	uv_signal_start(&sig_hup, signal_cb, SIGHUP);
+
+	for (unsigned i = 0; i < agent.nworkers; i++)
+		if ((rc = worker_start(&agent, i)) != 0)
+			fatalx("worker %u: %s", i, uv_strerror(rc));
+	log_info("dbtls-agent %s ready: %zu tunnel(s), %u worker(s)",
+	    DBTLS_VERSION, agent.ntunnels, agent.nworkers);
+
+	uv_run(loop, UV_RUN_DEFAULT);
+
+	for (unsigned i = 0; i < agent.nworkers; i++)
+		worker_join(&agent.workers[i]);
+	for (size_t i = 0; i < agent.ntunnels; i++) {
+		struct tunnel *t = &agent.tunnels[i];
+
+		if (t->cfg->listen.kind == ADDR_UNIX)
+			unlink(t->cfg->listen.path);
+		SSL_CTX_free(t->ctx);
+		free(t->fds);
+	}
+	free(agent.tunnels);
+	free(agent.workers);
+	cfg_free(agent.cfg);
+	uv_loop_close(loop);
+	log_info("stopped");
+	return 0;
+}

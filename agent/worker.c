@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * worker.c: one libuv loop per thread.  Each worker listens on its own
+ * copy of every tunnel's socket (SO_REUSEPORT for TCP, so the kernel
+ * spreads new connections; a shared descriptor for unix sockets) and owns
+ * the connections it accepts until they close.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "common/log.h"
+#include "agent/conn.h"
+#include "agent/worker.h"
+
+#define LISTEN_BACKLOG 1024
+
+static void
+connection_cb(uv_stream_t *server, int status)
+{
+	struct listener *l = server->data;
+
+	if (status < 0) {
+		log_warnx("tunnel=%s: accept: %s", l->t->cfg->name,
+		    uv_strerror(status));
+		return;
+	}
+	conn_accept(l);
+}
+
+static void
+stop_cb(uv_async_t *async)
+{
+	struct worker *w = async->data;
+
+	for (size_t i = 0; i < w->agent->ntunnels; i++)
+		uv_close(&w->listeners[i].h.handle, NULL);
+	conn_close_all(w, "agent shutting down");
+	uv_close((uv_handle_t *)async, NULL);
+}
+
+static void
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+}
+
+int
+worker_start(struct agent *a, unsigned index)
+{
+	struct worker *w = &a->workers[index];
+	int rc;
+
+	w->agent = a;
+	w->index = index;
+	cq_pool_init(&w->pool, 64);
+	w->readbuf = malloc(WORKER_READ_SIZE);
+	w->listeners = calloc(a->ntunnels, sizeof(*w->listeners));
+	w->sessions = calloc(a->ntunnels, sizeof(*w->sessions));
+	if (w->readbuf == NULL || w->listeners == NULL || w->sessions == NULL)
+		return UV_ENOMEM;
+	if ((rc = uv_loop_init(&w->loop)) != 0)
+		return rc;
+	for (size_t i = 0; i < a->ntunnels; i++) {
+		struct listener *l = &w->listeners[i];
+		struct tunnel *t = &a->tunnels[i];
+		int fd = t->fds[index];
+
+		l->w = w;
+		l->t = t;
+		if (t->cfg->listen.kind == ADDR_UNIX) {
+			if ((rc = uv_pipe_init(&w->loop, &l->h.pipe, 0)) != 0 ||
+			    (rc = uv_pipe_open(&l->h.pipe, fd)) != 0)
+				return rc;
+		} else {
+			if ((rc = uv_tcp_init(&w->loop, &l->h.tcp)) != 0 ||
+			    (rc = uv_tcp_open(&l->h.tcp, fd)) != 0)
+				return rc;
+		}
+		l->h.handle.data = l;
+		if ((rc = uv_listen(&l->h.stream, LISTEN_BACKLOG,
+		    connection_cb)) != 0)
+			return rc;
+	}
+	w->stop.data = w;
+	if ((rc = uv_async_init(&w->loop, &w->stop, stop_cb)) != 0)
+		return rc;
+	return uv_thread_create(&w->thread, worker_main, w);
+}
+
+void
+worker_stop(struct worker *w)
+{
+	uv_async_send(&w->stop);
+}
+
+void
+worker_join(struct worker *w)
+{
+	uv_thread_join(&w->thread);
+	uv_run(&w->loop, UV_RUN_DEFAULT);	/* pending close callbacks */
+	uv_loop_close(&w->loop);
+	for (size_t i = 0; i < w->agent->ntunnels; i++)
+		SSL_SESSION_free(w->sessions[i]);
+	free(w->sessions);
+	free(w->listeners);
+	free(w->readbuf);
+	cq_pool_drain(&w->pool);
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * worker.h: the agent's runtime.  One struct agent holds what all threads
+ * share (config, TLS contexts, listening sockets); each worker thread runs
+ * its own libuv loop with its own listeners on those sockets, its own
+ * connections, read buffer and chunk pool, so the data path takes no lock.
+ */
+#ifndef AGENT_WORKER_H
+#define AGENT_WORKER_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <uv.h>
+#include <openssl/ssl.h>
+
+#include "common/cfg.h"
+#include "common/cq.h"
+
+#define WORKER_READ_SIZE (64 * 1024)
+
+struct conn;
+struct worker;
+
+/* One configured tunnel at run time; shared by all workers. */
+struct tunnel {
+	const struct cfg_tunnel	*cfg;
+	size_t			 index;
+	SSL_CTX			*ctx;
+	int			*fds;	/* a listening socket per worker */
+	atomic_uint		 active;	/* connections, all workers */
+};
+
+struct agent {
+	struct cfg	*cfg;
+	struct tunnel	*tunnels;
+	size_t		 ntunnels;
+	unsigned	 nworkers;
+	struct worker	*workers;
+	atomic_uint_fast64_t next_conn_id;
+};
+
+struct listener {
+	union {
+		uv_handle_t	handle;
+		uv_stream_t	stream;
+		uv_tcp_t	tcp;
+		uv_pipe_t	pipe;
+	} h;
+	struct worker	*w;
+	struct tunnel	*t;
+};
+
+struct worker {
+	struct agent	*agent;
+	unsigned	 index;
+	uv_loop_t	 loop;
+	uv_thread_t	 thread;
+	uv_async_t	 stop;
+	struct listener	*listeners;	/* one per tunnel */
+	struct conn	*conns;		/* open connections, for shutdown */
+	struct cq_pool	 pool;
+	SSL_SESSION	**sessions;	/* client tunnels: last session */
+	char		*readbuf;	/* every read of this loop lands here */
+};
+
+/*
+ * worker_start(a, index): set up worker index of a and start its thread.
+ * Returns 0 or a libuv error code.
+ */
+int	worker_start(struct agent *a, unsigned index);
+/* worker_stop(w): ask the worker to close everything; thread-safe. */
+void	worker_stop(struct worker *w);
+/* worker_join(w): wait for the thread and release its resources. */
+void	worker_join(struct worker *w);
+
+#endif

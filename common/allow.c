@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * allow.c: allow-list matching on verified peer certificates.  Names are
+ * compared as exact strings; a name with an embedded NUL never matches.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/x509v3.h>
+
+#include "common/allow.h"
+
+/* cert_cn(cert, buf, len): the last CN of the subject, or NULL. */
+static const char *
+cert_cn(X509 *cert, char *buf, size_t len)
+{
+	X509_NAME *name = X509_get_subject_name(cert);
+	int idx = -1, i;
+	ASN1_STRING *d;
+	unsigned char *u = NULL;
+	int n;
+
+	while ((i = X509_NAME_get_index_by_NID(name, NID_commonName, idx)) >= 0)
+		idx = i;
+	if (idx < 0)
+		return NULL;
+	d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+	if ((n = ASN1_STRING_to_UTF8(&u, d)) < 0)
+		return NULL;
+	if ((size_t)n >= len || memchr(u, '\0', (size_t)n) != NULL) {
+		OPENSSL_free(u);
+		return NULL;
+	}
+	memcpy(buf, u, (size_t)n);
+	buf[n] = '\0';
+	OPENSSL_free(u);
+	return buf;
+}
+
+/* san_str: the IA5 string of a DNS or URI name, or NULL if malformed. */
+static const char *
+san_str(const GENERAL_NAME *g, int type, int *len)
+{
+	const ASN1_IA5STRING *s;
+
+	if (g->type != type)
+		return NULL;
+	s = type == GEN_DNS ? g->d.dNSName : g->d.uniformResourceIdentifier;
+	*len = ASN1_STRING_length(s);
+	if (memchr(ASN1_STRING_get0_data(s), '\0', (size_t)*len) != NULL)
+		return NULL;
+	return (const char *)ASN1_STRING_get0_data(s);
+}
+
+static int
+san_in(char **list, size_t n, const char *v, int len, int nocase)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strlen(list[i]) != (size_t)len)
+			continue;
+		if (nocase ? strncasecmp(list[i], v, (size_t)len) == 0 :
+		    memcmp(list[i], v, (size_t)len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+allow_match(const struct cfg_allow *a, X509 *cert, char *why, size_t len)
+{
+	GENERAL_NAMES *sans;
+	char cn[256];
+	const char *v;
+	int matched = 0, l;
+	size_t w = 0;
+
+	if (cert_cn(cert, cn, sizeof(cn)) != NULL) {
+		for (size_t i = 0; i < a->ncn && !matched; i++)
+			matched = strcmp(a->cn[i], cn) == 0;
+		w += (size_t)snprintf(why + w, len - w, "CN=%s", cn);
+	} else {
+		w += (size_t)snprintf(why + w, len - w, "no CN");
+	}
+	sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+
+		if ((v = san_str(g, GEN_DNS, &l)) != NULL) {
+			matched |= san_in(a->dns, a->ndns, v, l, 1);
+			if (w < len)
+				w += (size_t)snprintf(why + w, len - w,
+				    ", DNS:%.*s", l, v);
+		} else if ((v = san_str(g, GEN_URI, &l)) != NULL) {
+			matched |= san_in(a->uri, a->nuri, v, l, 0);
+			if (w < len)
+				w += (size_t)snprintf(why + w, len - w,
+				    ", URI:%.*s", l, v);
+		}
+	}
+	GENERAL_NAMES_free(sans);
+	return matched;
+}
+
+char *
+allow_identity(X509 *cert, char *buf, size_t len)
+{
+	char cn[256];
+
+	if (cert == NULL)
+		snprintf(buf, len, "-");
+	else if (cert_cn(cert, cn, sizeof(cn)) != NULL)
+		snprintf(buf, len, "CN=%s", cn);
+	else
+		snprintf(buf, len, "(no CN)");
+	return buf;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * allow.h: identity of a peer certificate, and matching it against a
+ * tunnel's allow list (common name, DNS SAN or URI SAN; any match admits).
+ * Chain verification is OpenSSL's job and has happened before these run.
+ */
+#ifndef COMMON_ALLOW_H
+#define COMMON_ALLOW_H
+
+#include <stddef.h>
+
+#include <openssl/x509.h>
+
+#include "common/cfg.h"
+
+/*
+ * allow_match(a, cert, why, len): 1 if cert carries a CN, DNS SAN or URI
+ * SAN that a lists (exact, case-sensitive for CN and URI, case-insensitive
+ * for DNS), else 0 with what the certificate does carry in why.
+ */
+int	allow_match(const struct cfg_allow *a, X509 *cert, char *why,
+	    size_t len);
+
+/* allow_identity(cert, buf, len): "CN=app1" or a SAN when there is no CN. */
+char	*allow_identity(X509 *cert, char *buf, size_t len);
+
+#endif

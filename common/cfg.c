@@ -1,0 +1,576 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cfg.c: libconfig tree -> struct cfg.  Every key the file may hold is
+ * known here; an unknown key is an error, so a typo never silently turns a
+ * setting off.  Numeric limits come from one table that holds each key's
+ * default and range, and may be set at top level or in a tunnel.
+ */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libconfig.h>
+#include <openssl/ssl.h>
+
+#include "common/cfg.h"
+
+struct loader {
+	const char	*file;
+	char		*err;
+	size_t		 errlen;
+};
+
+/* Numeric tunnel settings: seconds unless said otherwise. */
+struct limit_def {
+	const char	*key;
+	size_t		 offset;
+	double		 def, min, max;
+	unsigned	 scale;		/* stored value = seconds * scale */
+};
+
+#define TUN_OFF(f) offsetof(struct cfg_tunnel, f)
+static const struct limit_def limit_defs[] = {
+	{ "connect_timeout", TUN_OFF(connect_timeout_ms), 10, 0.001, 3600,
+	    1000 },
+	{ "handshake_timeout", TUN_OFF(handshake_timeout_ms), 10, 0.001, 3600,
+	    1000 },
+	{ "idle_timeout", TUN_OFF(idle_timeout_ms), 0, 0, 30 * 86400, 1000 },
+	{ "keepalive", TUN_OFF(keepalive_s), 60, 0, 86400, 1 },
+	{ "max_connections", TUN_OFF(max_connections), 4096, 1, 1000000, 1 },
+};
+#define NLIMITS (sizeof(limit_defs) / sizeof(limit_defs[0]))
+
+static const char *const top_keys[] = { "tls", "tunnels", "workers",
+	"log_level", NULL };
+static const char *const tls_keys[] = { "cert", "key", "ca", "min_version",
+	NULL };
+static const char *const tunnel_keys[] = { "name", "mode", "protocol",
+	"listen", "connect", "server_name", "tls", "allow", "allow_any", NULL };
+static const char *const allow_keys[] = { "cn", "dns", "uri", NULL };
+
+static int
+fail(struct loader *L, const config_setting_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(struct loader *L, const config_setting_t *s, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(L->err, L->errlen, "%s:%d: ", L->file,
+	    s ? config_setting_source_line(s) : 0);
+	if (n < 0 || (size_t)n >= L->errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(L->err + n, L->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+is_known(const char *name, const char *const *keys, int with_limits)
+{
+	for (; *keys; keys++)
+		if (strcmp(name, *keys) == 0)
+			return 1;
+	if (with_limits)
+		for (size_t i = 0; i < NLIMITS; i++)
+			if (strcmp(name, limit_defs[i].key) == 0)
+				return 1;
+	return 0;
+}
+
+static int
+check_keys(struct loader *L, const config_setting_t *group,
+    const char *const *keys, int with_limits, const char *what)
+{
+	int n = config_setting_length(group);
+
+	for (int i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(group,
+		    (unsigned)i);
+		const char *name = config_setting_name(s);
+
+		if (name != NULL && !is_known(name, keys, with_limits))
+			return fail(L, s, "%sunknown setting \"%s\"", what,
+			    name);
+	}
+	return 0;
+}
+
+/* get_string: 0 and *out (borrowed) if present, 1 if absent, -1 on error. */
+static int
+get_string(struct loader *L, const config_setting_t *group, const char *key,
+    const char *what, const char **out)
+{
+	config_setting_t *s = config_setting_get_member(group, key);
+
+	if (s == NULL)
+		return 1;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return fail(L, s, "%s\"%s\" must be a string", what, key);
+	*out = config_setting_get_string(s);
+	if (**out == '\0')
+		return fail(L, s, "%s\"%s\" is empty", what, key);
+	return 0;
+}
+
+static int
+get_file(struct loader *L, const config_setting_t *group, const char *key,
+    const char *what, struct cfg_file *out)
+{
+	const char *v;
+	int rc = get_string(L, group, key, what, &v);
+
+	if (rc != 0)
+		return rc;
+	free(out->path);
+	if ((out->path = strdup(v)) == NULL)
+		return fail(L, group, "out of memory");
+	out->line = config_setting_source_line(
+	    config_setting_get_member(group, key));
+	return 0;
+}
+
+static int
+load_tls(struct loader *L, const config_setting_t *g, const char *what,
+    struct cfg_tls *t)
+{
+	const char *v;
+	int rc;
+
+	if (!config_setting_is_group(g))
+		return fail(L, g, "%s\"tls\" must be a group { ... }", what);
+	if (check_keys(L, g, tls_keys, 0, what) != 0)
+		return -1;
+	if (get_file(L, g, "cert", what, &t->cert) < 0 ||
+	    get_file(L, g, "key", what, &t->key) < 0 ||
+	    get_file(L, g, "ca", what, &t->ca) < 0)
+		return -1;
+	if ((rc = get_string(L, g, "min_version", what, &v)) < 0)
+		return -1;
+	if (rc == 0) {
+		if (strcmp(v, "1.2") == 0)
+			t->min_version = TLS1_2_VERSION;
+		else if (strcmp(v, "1.3") == 0)
+			t->min_version = TLS1_3_VERSION;
+		else
+			return fail(L, config_setting_get_member(g,
+			    "min_version"), "%sunknown min_version \"%s\" "
+			    "(use \"1.2\" or \"1.3\")", what, v);
+	}
+	return 0;
+}
+
+static int
+copy_tls(struct cfg_tls *dst, const struct cfg_tls *src)
+{
+	const struct cfg_file *s[] = { &src->cert, &src->key, &src->ca };
+	struct cfg_file *d[] = { &dst->cert, &dst->key, &dst->ca };
+
+	for (int i = 0; i < 3; i++) {
+		d[i]->line = s[i]->line;
+		if (s[i]->path && (d[i]->path = strdup(s[i]->path)) == NULL)
+			return -1;
+	}
+	dst->min_version = src->min_version;
+	return 0;
+}
+
+static int
+load_list(struct loader *L, const config_setting_t *g, const char *key,
+    const char *what, char ***out, size_t *n)
+{
+	config_setting_t *s = config_setting_get_member(g, key);
+	int len;
+
+	if (s == NULL)
+		return 0;
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return fail(L, s, "%sallow.%s must be a list [ \"...\" ]",
+		    what, key);
+	len = config_setting_length(s);
+	if ((*out = calloc((size_t)len + 1, sizeof(char *))) == NULL)
+		return fail(L, s, "out of memory");
+	for (int i = 0; i < len; i++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING ||
+		    *(v = config_setting_get_string(e)) == '\0')
+			return fail(L, s, "%sallow.%s holds a value that is "
+			    "not a non-empty string", what, key);
+		if (((*out)[i] = strdup(v)) == NULL)
+			return fail(L, s, "out of memory");
+		(*n)++;
+	}
+	return 0;
+}
+
+static int
+load_allow(struct loader *L, const config_setting_t *g, const char *what,
+    struct cfg_allow *a)
+{
+	if (!config_setting_is_group(g))
+		return fail(L, g, "%s\"allow\" must be a group { cn = [...]; }",
+		    what);
+	if (check_keys(L, g, allow_keys, 0, what) != 0 ||
+	    load_list(L, g, "cn", what, &a->cn, &a->ncn) != 0 ||
+	    load_list(L, g, "dns", what, &a->dns, &a->ndns) != 0 ||
+	    load_list(L, g, "uri", what, &a->uri, &a->nuri) != 0)
+		return -1;
+	if (a->ncn + a->ndns + a->nuri == 0)
+		return fail(L, g, "%s\"allow\" names nobody; list cn, dns or "
+		    "uri entries, or use allow_any = true", what);
+	return 0;
+}
+
+/* load_limit: tunnel value, else top-level value, else the default. */
+static int
+load_limit(struct loader *L, const config_setting_t *root,
+    const config_setting_t *tun, const struct limit_def *d, const char *what,
+    struct cfg_tunnel *t)
+{
+	config_setting_t *s = config_setting_get_member(tun, d->key);
+	double v = d->def;
+
+	if (s == NULL)
+		s = config_setting_get_member(root, d->key);
+	if (s != NULL) {
+		int type = config_setting_type(s);
+
+		if (type == CONFIG_TYPE_INT)
+			v = config_setting_get_int(s);
+		else if (type == CONFIG_TYPE_INT64)
+			v = (double)config_setting_get_int64(s);
+		else if (type == CONFIG_TYPE_FLOAT)
+			v = config_setting_get_float(s);
+		else
+			return fail(L, s, "%s\"%s\" must be a number", what,
+			    d->key);
+		if (!(v == 0 && d->min == 0) && (v < d->min || v > d->max))
+			return fail(L, s, "%s\"%s\" = %g is out of range "
+			    "(%g to %g)", what, d->key, v, d->min, d->max);
+	}
+	*(unsigned *)(void *)((char *)t + d->offset) =
+	    (unsigned)(v * d->scale + 0.5);
+	return 0;
+}
+
+static int
+load_addr(struct loader *L, const config_setting_t *g, const char *key,
+    const char *what, struct addr *out)
+{
+	const char *v;
+	char why[128];
+	int rc;
+
+	if ((rc = get_string(L, g, key, what, &v)) < 0)
+		return -1;
+	if (rc == 1)
+		return fail(L, g, "%smissing \"%s\"", what, key);
+	if (addr_parse(v, out, why, sizeof(why)) != 0)
+		return fail(L, config_setting_get_member(g, key),
+		    "%s%s \"%s\": %s", what, key, v, why);
+	return 0;
+}
+
+static int
+load_tunnel(struct loader *L, const config_setting_t *root,
+    const config_setting_t *g, const struct cfg_tls *deftls,
+    struct cfg_tunnel *t)
+{
+	config_setting_t *s;
+	const char *v;
+	char what[160];
+	int rc;
+
+	t->line = config_setting_source_line(g);
+	if (!config_setting_is_group(g))
+		return fail(L, g, "each tunnel must be a group { ... }");
+	if ((rc = get_string(L, g, "name", "tunnel: ", &v)) < 0)
+		return -1;
+	if (rc == 1)
+		return fail(L, g, "tunnel without a \"name\"");
+	if ((t->name = strdup(v)) == NULL)
+		return fail(L, g, "out of memory");
+	snprintf(what, sizeof(what), "tunnel \"%s\": ", t->name);
+	if (check_keys(L, g, tunnel_keys, 1, what) != 0)
+		return -1;
+
+	if ((rc = get_string(L, g, "mode", what, &v)) < 0)
+		return -1;
+	if (rc == 1)
+		return fail(L, g, "%smissing \"mode\" (\"client\" or "
+		    "\"server\")", what);
+	if (strcmp(v, "client") == 0)
+		t->mode = CFG_MODE_CLIENT;
+	else if (strcmp(v, "server") == 0)
+		t->mode = CFG_MODE_SERVER;
+	else
+		return fail(L, config_setting_get_member(g, "mode"),
+		    "%sunknown mode \"%s\" (use \"client\" or \"server\")",
+		    what, v);
+
+	if ((rc = get_string(L, g, "protocol", what, &v)) < 0)
+		return -1;
+	if (rc == 1)
+		return fail(L, g, "%smissing \"protocol\"", what);
+	if (strcmp(v, "postgresql") == 0)
+		t->proto = CFG_PROTO_POSTGRESQL;
+	else if (strcmp(v, "mongodb") == 0)
+		t->proto = CFG_PROTO_MONGODB;
+	else if (strcmp(v, "tcp") == 0)
+		t->proto = CFG_PROTO_TCP;
+	else
+		return fail(L, config_setting_get_member(g, "protocol"),
+		    "%sunknown protocol \"%s\" (use \"postgresql\", "
+		    "\"mongodb\" or \"tcp\")", what, v);
+
+	if (load_addr(L, g, "listen", what, &t->listen) != 0 ||
+	    load_addr(L, g, "connect", what, &t->connect) != 0)
+		return -1;
+
+	if ((rc = get_string(L, g, "server_name", what, &v)) < 0)
+		return -1;
+	if (rc == 0 && t->mode == CFG_MODE_SERVER)
+		return fail(L, config_setting_get_member(g, "server_name"),
+		    "%sserver_name is for client tunnels", what);
+	if (rc == 1 && t->mode == CFG_MODE_CLIENT) {
+		if (t->connect.kind == ADDR_UNIX)
+			return fail(L, g, "%sconnect is a unix socket, so "
+			    "server_name must say which name the server's "
+			    "certificate carries", what);
+		v = t->connect.host;
+	}
+	if (t->mode == CFG_MODE_CLIENT &&
+	    (t->server_name = strdup(v)) == NULL)
+		return fail(L, g, "out of memory");
+
+	if (copy_tls(&t->tls, deftls) != 0)
+		return fail(L, g, "out of memory");
+	if ((s = config_setting_get_member(g, "tls")) != NULL &&
+	    load_tls(L, s, what, &t->tls) != 0)
+		return -1;
+	if (t->tls.cert.path == NULL || t->tls.key.path == NULL ||
+	    t->tls.ca.path == NULL)
+		return fail(L, g, "%sneeds tls cert, key and ca (at top level "
+		    "or in the tunnel): both sides authenticate", what);
+
+	if ((s = config_setting_get_member(g, "allow")) != NULL) {
+		if (load_allow(L, s, what, &t->allow) != 0)
+			return -1;
+		t->has_allow = 1;
+	}
+	if ((s = config_setting_get_member(g, "allow_any")) != NULL) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			return fail(L, s, "%sallow_any must be true or false",
+			    what);
+		t->allow_any = config_setting_get_bool(s);
+		if (t->allow_any && t->has_allow)
+			return fail(L, s, "%sallow_any = true and an allow "
+			    "list contradict each other; keep one", what);
+		if (t->allow_any && t->mode == CFG_MODE_CLIENT)
+			return fail(L, s, "%sallow_any is for server tunnels",
+			    what);
+	}
+	if (t->mode == CFG_MODE_SERVER && !t->has_allow && !t->allow_any)
+		return fail(L, g, "%sa server tunnel must say who may connect: "
+		    "allow = { cn = [...]; dns = [...]; uri = [...]; } or "
+		    "allow_any = true", what);
+
+	for (size_t i = 0; i < NLIMITS; i++)
+		if (load_limit(L, root, g, &limit_defs[i], what, t) != 0)
+			return -1;
+	return 0;
+}
+
+static int
+same_listen(const struct addr *a, const struct addr *b)
+{
+	if (a->kind != b->kind)
+		return 0;
+	if (a->kind == ADDR_UNIX)
+		return strcmp(a->path, b->path) == 0;
+	return a->port != 0 && a->port == b->port &&
+	    strcmp(a->host, b->host) == 0;
+}
+
+static struct cfg *
+load_tree(config_t *conf, struct loader *L)
+{
+	config_setting_t *root = config_root_setting(conf), *s, *list;
+	struct cfg_tls deftls = { .min_version = TLS1_3_VERSION };
+	struct cfg *c;
+	const char *v;
+	int rc, n;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->path = strdup(L->file)) == NULL) {
+		snprintf(L->err, L->errlen, "%s: out of memory", L->file);
+		goto fail;
+	}
+	c->log_level = LOG_LVL_INFO;
+	if (check_keys(L, root, top_keys, 1, "") != 0)
+		goto fail;
+	if ((s = config_setting_get_member(root, "workers")) != NULL) {
+		if (config_setting_type(s) != CONFIG_TYPE_INT ||
+		    config_setting_get_int(s) < 0 ||
+		    config_setting_get_int(s) > 256) {
+			fail(L, s, "workers must be a whole number from 0 "
+			    "(one per core) to 256");
+			goto fail;
+		}
+		c->workers = (unsigned)config_setting_get_int(s);
+	}
+	if ((rc = get_string(L, root, "log_level", "", &v)) < 0)
+		goto fail;
+	if (rc == 0 && log_level_parse(v, &c->log_level) != 0) {
+		fail(L, config_setting_get_member(root, "log_level"),
+		    "unknown log_level \"%s\" (error, warning, info, debug)",
+		    v);
+		goto fail;
+	}
+	if ((s = config_setting_get_member(root, "tls")) != NULL &&
+	    load_tls(L, s, "", &deftls) != 0)
+		goto fail;
+
+	list = config_setting_get_member(root, "tunnels");
+	if (list == NULL || !config_setting_is_list(list) ||
+	    (n = config_setting_length(list)) == 0) {
+		fail(L, list, "\"tunnels\" must be a non-empty list ( { ... }, "
+		    "... )");
+		goto fail;
+	}
+	if ((c->tunnels = calloc((size_t)n, sizeof(*c->tunnels))) == NULL)
+		goto fail;
+	for (int i = 0; i < n; i++) {
+		struct cfg_tunnel *t = &c->tunnels[i];
+
+		c->ntunnels++;
+		if (load_tunnel(L, root, config_setting_get_elem(list,
+		    (unsigned)i), &deftls, t) != 0)
+			goto fail;
+		for (int j = 0; j < i; j++) {
+			if (strcmp(c->tunnels[j].name, t->name) == 0) {
+				fail(L, config_setting_get_elem(list,
+				    (unsigned)i), "tunnel \"%s\": name "
+				    "already used on line %d", t->name,
+				    c->tunnels[j].line);
+				goto fail;
+			}
+			if (same_listen(&c->tunnels[j].listen, &t->listen)) {
+				fail(L, config_setting_get_elem(list,
+				    (unsigned)i), "tunnel \"%s\": listen "
+				    "address already used by tunnel \"%s\"",
+				    t->name, c->tunnels[j].name);
+				goto fail;
+			}
+		}
+	}
+	free(deftls.cert.path);
+	free(deftls.key.path);
+	free(deftls.ca.path);
+	return c;
+
+fail:
+	free(deftls.cert.path);
+	free(deftls.key.path);
+	free(deftls.ca.path);
+	cfg_free(c);
+	return NULL;
+}
+
+static struct cfg *
+load(config_t *conf, int ok, const char *name, char *err, size_t errlen)
+{
+	struct loader L = { name, err, errlen };
+	struct cfg *c = NULL;
+
+	if (!ok) {
+		const char *file = config_error_file(conf);
+
+		if (config_error_type(conf) == CONFIG_ERR_FILE_IO)
+			snprintf(err, errlen, "%s: cannot read the file", name);
+		else
+			snprintf(err, errlen, "%s:%d: %s", file ? file : name,
+			    config_error_line(conf), config_error_text(conf));
+	} else {
+		c = load_tree(conf, &L);
+	}
+	config_destroy(conf);
+	return c;
+}
+
+struct cfg *
+cfg_load(const char *path, char *err, size_t errlen)
+{
+	config_t conf;
+
+	config_init(&conf);
+	return load(&conf, config_read_file(&conf, path) == CONFIG_TRUE, path,
+	    err, errlen);
+}
+
+struct cfg *
+cfg_load_string(const char *text, const char *name, char *err,
+    size_t errlen)
+{
+	config_t conf;
+
+	config_init(&conf);
+	return load(&conf, config_read_string(&conf, text) == CONFIG_TRUE,
+	    name, err, errlen);
+}
+
+static void
+free_list(char **l)
+{
+	for (size_t i = 0; l && l[i]; i++)
+		free(l[i]);
+	free(l);
+}
+
+void
+cfg_free(struct cfg *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->ntunnels; i++) {
+		struct cfg_tunnel *t = &c->tunnels[i];
+
+		free(t->name);
+		free(t->server_name);
+		free(t->tls.cert.path);
+		free(t->tls.key.path);
+		free(t->tls.ca.path);
+		free_list(t->allow.cn);
+		free_list(t->allow.dns);
+		free_list(t->allow.uri);
+	}
+	free(c->tunnels);
+	free(c->path);
+	free(c);
+}
+
+const char *
+cfg_mode_name(enum cfg_mode m)
+{
+	return m == CFG_MODE_CLIENT ? "client" : "server";
+}
+
+const char *
+cfg_proto_name(enum cfg_proto p)
+{
+	switch (p) {
+	case CFG_PROTO_POSTGRESQL:
+		return "postgresql";
+	case CFG_PROTO_MONGODB:
+		return "mongodb";
+	default:
+		return "tcp";
+	}
+}

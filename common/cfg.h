@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cfg.h: the agent's configuration as plain, validated, immutable data.
+ * cfg_load() is the only place that knows libconfig; everything after it
+ * reads struct cfg.
+ */
+#ifndef COMMON_CFG_H
+#define COMMON_CFG_H
+
+#include <stddef.h>
+
+#include "common/addr.h"
+#include "common/log.h"
+
+enum cfg_mode { CFG_MODE_CLIENT, CFG_MODE_SERVER };
+enum cfg_proto { CFG_PROTO_POSTGRESQL, CFG_PROTO_MONGODB, CFG_PROTO_TCP };
+
+/* A file named in the config, with the line that named it for errors. */
+struct cfg_file {
+	char	*path;
+	int	 line;
+};
+
+struct cfg_tls {
+	struct cfg_file	cert;	/* leaf first, then intermediates */
+	struct cfg_file	key;
+	struct cfg_file	ca;	/* trust anchors for the peer's chain */
+	int		min_version;	/* TLS1_2_VERSION or TLS1_3_VERSION */
+};
+
+/* Who may connect (server) or be connected to (client): any match admits. */
+struct cfg_allow {
+	char	**cn;
+	size_t	  ncn;
+	char	**dns;
+	size_t	  ndns;
+	char	**uri;
+	size_t	  nuri;
+};
+
+struct cfg_tunnel {
+	char		*name;
+	int		 line;
+	enum cfg_mode	 mode;
+	enum cfg_proto	 proto;
+	struct addr	 listen;
+	struct addr	 connect;
+	char		*server_name;	/* client: name the server must carry */
+	struct cfg_tls	 tls;
+	struct cfg_allow allow;
+	int		 has_allow;
+	int		 allow_any;
+	unsigned	 connect_timeout_ms;
+	unsigned	 handshake_timeout_ms;
+	unsigned	 idle_timeout_ms;	/* 0: none */
+	unsigned	 keepalive_s;		/* 0: off */
+	unsigned	 max_connections;
+};
+
+struct cfg {
+	char			*path;
+	unsigned		 workers;	/* 0: one per core */
+	enum log_level		 log_level;
+	struct cfg_tunnel	*tunnels;
+	size_t			 ntunnels;
+};
+
+/*
+ * cfg_load(path, err, errlen): read and validate the file.  Returns a new
+ * struct cfg the caller owns (cfg_free), or NULL with "file:line: what" in
+ * err.  Files the config names are not opened here (see tlsctx).
+ */
+struct cfg	*cfg_load(const char *path, char *err, size_t errlen);
+/* cfg_load_string: the same over text; name stands in for the file name. */
+struct cfg	*cfg_load_string(const char *text, const char *name, char *err,
+		    size_t errlen);
+void		 cfg_free(struct cfg *c);
+
+const char	*cfg_mode_name(enum cfg_mode m);
+const char	*cfg_proto_name(enum cfg_proto p);
+
+#endif

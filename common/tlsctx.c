@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tlsctx.c: SSL_CTX construction.  Safe defaults live here: TLS 1.2 at the
+ * very least, no renegotiation, no compression, mandatory peer
+ * certificates, X25519 first, and buffers released while a connection is
+ * idle.  Building a context costs milliseconds, so it is done once per
+ * tunnel and shared by all workers.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "common/log.h"
+#include "common/tlsctx.h"
+
+struct ctxerr {
+	const char			*cfgfile;
+	const struct cfg_tunnel	*t;
+	char				*err;
+	size_t				 errlen;
+};
+
+static SSL_CTX *
+ctx_fail(struct ctxerr *E, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static SSL_CTX *
+ctx_fail(struct ctxerr *E, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(E->err, E->errlen, "%s:%d: tunnel \"%s\": ", E->cfgfile,
+	    line, E->t->name);
+	if (n >= 0 && (size_t)n < E->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(E->err + n, E->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return NULL;
+}
+
+/* check_readable: fopen gives the errno an operator needs to see. */
+static int
+check_readable(struct ctxerr *E, const char *what, const struct cfg_file *f)
+{
+	FILE *fp = fopen(f->path, "r");
+
+	if (fp == NULL) {
+		ctx_fail(E, f->line, "%s \"%s\": %s", what, f->path,
+		    strerror(errno));
+		return -1;
+	}
+	fclose(fp);
+	return 0;
+}
+
+static int
+alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned int inlen, void *arg)
+{
+	static const unsigned char want[] = "\x0a" TLSCTX_ALPN_POSTGRESQL;
+
+	if (SSL_select_next_proto((unsigned char **)out, outlen, want,
+	    sizeof(want) - 1, in, inlen) == OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_OK;
+	/* A client that offers only other protocols is talking to the
+	 * wrong service: refuse rather than guess. */
+	return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+SSL_CTX *
+tlsctx_new(const char *cfgfile, const struct cfg_tunnel *t, char *err,
+    size_t errlen)
+{
+	struct ctxerr E = { cfgfile, t, err, errlen };
+	const struct cfg_tls *tls = &t->tls;
+	int server = t->mode == CFG_MODE_SERVER;
+	char ossl[512];
+	struct stat st;
+	SSL_CTX *ctx;
+	X509 *leaf;
+
+	if (check_readable(&E, "cert", &tls->cert) != 0 ||
+	    check_readable(&E, "key", &tls->key) != 0 ||
+	    check_readable(&E, "ca", &tls->ca) != 0)
+		return NULL;
+	if (stat(tls->key.path, &st) == 0 && (st.st_mode & 077) != 0)
+		return ctx_fail(&E, tls->key.line, "key \"%s\" is open to "
+		    "group or others (mode %04o); chmod 600 it",
+		    tls->key.path, (unsigned)(st.st_mode & 07777));
+
+	ERR_clear_error();
+	ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+	if (ctx == NULL)
+		return ctx_fail(&E, t->line, "SSL_CTX_new: %s",
+		    log_openssl_errors(ossl, sizeof(ossl)));
+
+	SSL_CTX_set_min_proto_version(ctx, tls->min_version);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	if (SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1)
+		goto fail_ossl;
+
+	if (SSL_CTX_use_certificate_chain_file(ctx, tls->cert.path) != 1) {
+		ctx_fail(&E, tls->cert.line, "cert \"%s\": no usable PEM "
+		    "certificate chain (%s)", tls->cert.path,
+		    log_openssl_errors(ossl, sizeof(ossl)));
+		goto fail;
+	}
+	leaf = SSL_CTX_get0_certificate(ctx);
+	if (X509_cmp_current_time(X509_get0_notAfter(leaf)) < 0) {
+		ctx_fail(&E, tls->cert.line, "cert \"%s\" has expired",
+		    tls->cert.path);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, tls->key.path,
+	    SSL_FILETYPE_PEM) != 1) {
+		ctx_fail(&E, tls->key.line, "key \"%s\": no usable PEM private "
+		    "key (%s)", tls->key.path,
+		    log_openssl_errors(ossl, sizeof(ossl)));
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		ERR_clear_error();
+		ctx_fail(&E, tls->key.line, "key \"%s\" does not match cert "
+		    "\"%s\"", tls->key.path, tls->cert.path);
+		goto fail;
+	}
+	if (SSL_CTX_load_verify_locations(ctx, tls->ca.path, NULL) != 1) {
+		ctx_fail(&E, tls->ca.line, "ca \"%s\": no usable PEM CA "
+		    "certificates (%s)", tls->ca.path,
+		    log_openssl_errors(ossl, sizeof(ossl)));
+		goto fail;
+	}
+
+	if (server) {
+		static const unsigned char sid_ctx[] = "dbtls";
+		STACK_OF(X509_NAME) *names;
+
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
+		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+		/* Resumed sessions need a context id when clients present
+		 * certificates. */
+		SSL_CTX_set_session_id_context(ctx, sid_ctx,
+		    sizeof(sid_ctx) - 1);
+		if ((names = SSL_load_client_CA_file(tls->ca.path)) != NULL)
+			SSL_CTX_set_client_CA_list(ctx, names);
+		if (t->proto == CFG_PROTO_POSTGRESQL)
+			SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, NULL);
+	} else {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+		if (t->proto == CFG_PROTO_POSTGRESQL &&
+		    SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)
+		    "\x0a" TLSCTX_ALPN_POSTGRESQL, 11) != 0)
+			goto fail_ossl;
+	}
+	ERR_clear_error();
+	return ctx;
+
+fail_ossl:
+	ctx_fail(&E, t->line, "OpenSSL: %s",
+	    log_openssl_errors(ossl, sizeof(ossl)));
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
