@@ -1,0 +1,22 @@
+#!/bin/sh
+# deps.sh: install what dbtls needs to build, test and run its demo on
+# Debian 12, from Debian's own packages.  Run as root.  --no-upgrade keeps
+# already-installed PostgreSQL and OpenSSL as they are.
+set -eu
+if [ "$(id -u)" != 0 ]; then
+	echo "deps.sh: run as root (apt-get)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+pkgs="build-essential cmake pkg-config libssl-dev openssl libuv1-dev
+libconfig-dev libmongoc-dev libbson-dev postgresql postgresql-client
+python3 iproute2 procps"
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	apt-get update -qq
+	apt-get install -y -qq --no-upgrade $missing >/dev/null
+fi

@@ -1,0 +1,162 @@
+# lib.sh: shared harness for the end-to-end tests (POSIX sh).  Sourced by
+# each case.  Makes a temp dir and a throwaway PKI, starts PostgreSQL and
+# agents on free loopback ports, and in an EXIT trap stops them all and
+# shows their logs when the case failed.
+#
+# CTest passes AGENT (the dbtls-agent binary), SRC (source tree) and BIN
+# (build tree, for helper programs).
+set -eu
+
+: "${AGENT:?AGENT must name the dbtls-agent binary}"
+: "${SRC:?SRC must name the source tree}"
+: "${BIN:?BIN must name the build tree}"
+PGBIN=/usr/lib/postgresql/15/bin
+PY=/usr/bin/python3
+
+T=$(mktemp -d /tmp/dbtls-test.XXXXXX)
+chmod 755 "$T"
+PIDS=
+PGDATA=
+STATUS=1
+CASE=$(basename "$0" .sh)
+
+say() { printf '%s: %s\n' "$CASE" "$*"; }
+
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	if [ -n "$PGDATA" ]; then
+		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate \
+			-w stop >/dev/null 2>&1 || true
+	fi
+	if [ "$STATUS" != 0 ]; then
+		for f in "$T"/*.log; do
+			[ -f "$f" ] || continue
+			echo "----- $f (last 60 lines)"
+			tail -n 60 "$f"
+		done
+	fi
+	rm -rf "$T"
+}
+trap 'cleanup' EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+	say "FAIL: $*" >&2
+	exit 1
+}
+
+pass() {
+	STATUS=0
+	say "ok"
+	exit 0
+}
+
+# free_port: a free TCP port on 127.0.0.1 in 20000-32767 (outside the
+# ephemeral range, so short-lived client connections never take it).
+free_port() {
+	while :; do
+		p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 12700 ))
+		if [ -z "$(ss -Htln "sport = :$p")" ]; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+# wait_for CMD...: retry CMD for up to 10 s.
+wait_for() {
+	i=0
+	until "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || return 1
+		sleep 0.1
+	done
+}
+
+# log_has NAME PATTERN: the agent NAME's log matches PATTERN (grep -E),
+# waiting up to 5 s for it to appear.
+log_has() {
+	i=0
+	until grep -Eq -- "$2" "$T/$1.log"; do
+		i=$((i + 1))
+		[ $i -lt 50 ] || return 1
+		sleep 0.1
+	done
+}
+
+make_pki() {
+	sh "$SRC/tests/helpers/mkcerts.sh" "$T/pki"
+	PKI=$T/pki
+}
+
+# start_pg [extra postgres -c options...]: a fresh cluster on PGPORT.
+start_pg() {
+	PGPORT=$(free_port)
+	PGDATA=$T/pgdata
+	PGSOCK=$T/pgsock
+	mkdir -p "$PGDATA" "$PGSOCK"
+	chown postgres "$PGDATA" "$PGSOCK"
+	runuser -u postgres -- "$PGBIN/initdb" -A trust --no-sync -U postgres \
+		-D "$PGDATA" >"$T/initdb.log" 2>&1 || fail "initdb"
+	opts="-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGSOCK -c fsync=off"
+	opts="$opts -c max_connections=200"
+	for o in "$@"; do opts="$opts -c $o"; done
+	touch "$T/postgres.log"
+	chown postgres "$T/postgres.log"
+	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -w -l "$T/postgres.log" \
+		-o "$opts" start >/dev/null || fail "PostgreSQL did not start"
+}
+
+# start_agent NAME CONF: run dbtls-agent with CONF, log to $T/NAME.log,
+# wait until it says it is ready.
+start_agent() {
+	"$AGENT" --config "$2" >"$T/$1.log" 2>&1 &
+	pid=$!
+	PIDS="$PIDS $pid"
+	eval "PID_$1=$pid"
+	i=0
+	until grep -q " ready: " "$T/$1.log"; do
+		kill -0 "$pid" 2>/dev/null || fail "agent $1 exited: $(cat "$T/$1.log")"
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "agent $1 did not start"
+		sleep 0.1
+	done
+}
+
+# agent_alive NAME: the agent's process is still running.
+agent_alive() {
+	eval "kill -0 \"\$PID_$1\"" 2>/dev/null
+}
+
+# write_pair PROTO BACKEND: client.conf and server.conf for a tunnel pair
+# in front of BACKEND ("127.0.0.1:port"); sets CPORT (app side) and SPORT
+# (server agent).  ALLOW overrides the server's allow setting.
+write_pair() {
+	CPORT=$(free_port)
+	SPORT=$(free_port)
+	allow=${ALLOW:-'allow = { cn = [ "app1" ]; };'}
+	cat >"$T/client.conf" <<CONF
+log_level = "${LOG_LEVEL:-info}";
+workers = 2;
+tls = { cert = "$PKI/app1.crt"; key = "$PKI/app1.key"; ca = "$PKI/ca.crt"; };
+tunnels = ( { name = "c"; mode = "client"; protocol = "$1";
+	listen = "127.0.0.1:$CPORT"; connect = "127.0.0.1:$SPORT";
+	${CLIENT_EXTRA:-} } );
+CONF
+	cat >"$T/server.conf" <<CONF
+log_level = "${LOG_LEVEL:-info}";
+workers = 2;
+tls = { cert = "$PKI/server.crt"; key = "$PKI/server.key"; ca = "$PKI/ca.crt"; };
+tunnels = ( { name = "s"; mode = "server"; protocol = "$1";
+	listen = "127.0.0.1:$SPORT"; connect = "$2";
+	$allow } );
+CONF
+}
+
+# psql_at PORT SQL [conninfo...]: one query, unaligned output.
+psql_at() {
+	port=$1 sql=$2
+	shift 2
+	psql "host=127.0.0.1 port=$port user=postgres dbname=postgres $*" \
+		-X -At -v ON_ERROR_STOP=1 -c "$sql"
+}
