@@ -130,18 +130,19 @@ agent_alive() {
 
 # write_pair PROTO BACKEND: client.conf and server.conf for a tunnel pair
 # in front of BACKEND ("127.0.0.1:port"); sets CPORT (app side) and SPORT
-# (server agent).  ALLOW overrides the server's allow setting.
+# (server agent) unless they are set.  ALLOW overrides the server's allow setting;
+# MORE_CLIENT_TUNNELS (", { ... }") adds tunnels to the client.
 write_pair() {
-	CPORT=$(free_port)
-	SPORT=$(free_port)
+	CPORT=${CPORT:-$(free_port)}
+	SPORT=${SPORT:-$(free_port)}
 	allow=${ALLOW:-'allow = { cn = [ "app1" ]; };'}
 	cat >"$T/client.conf" <<CONF
 log_level = "${LOG_LEVEL:-info}";
 workers = 2;
 tls = { cert = "$PKI/app1.crt"; key = "$PKI/app1.key"; ca = "$PKI/ca.crt"; };
 tunnels = ( { name = "c"; mode = "client"; protocol = "$1";
-	listen = "127.0.0.1:$CPORT"; connect = "127.0.0.1:$SPORT";
-	${CLIENT_EXTRA:-} } );
+	listen = "127.0.0.1:$CPORT"; connect = "127.0.0.1:$SPORT"; }
+	${MORE_CLIENT_TUNNELS:-} );
 CONF
 	cat >"$T/server.conf" <<CONF
 log_level = "${LOG_LEVEL:-info}";
