@@ -616,6 +616,9 @@ tls_progress(struct conn *c)
 		if (rc == TLSIO_AGAIN)
 			return;
 		if (rc != TLSIO_OK) {
+			/* Name who tried, even when their chain failed. */
+			allow_identity(SSL_get0_peer_certificate(
+			    tlsio_ssl(c->tio)), c->ident, sizeof(c->ident));
 			conn_close(c, "TLS handshake with %s failed: %s",
 			    c->tls.name, rc == TLSIO_CLOSED ?
 			    "peer closed" : tlsio_error(c->tio));
