@@ -1,0 +1,85 @@
+#!/bin/sh
+# protocol = "tcp": streams pass unchanged in both directions at once,
+# half-close is carried through, a slow reader holds the writer back
+# without the agents' memory growing, and a unix socket works on both ends.
+. "$(dirname "$0")/lib.sh"
+make_pki
+BPORT=$(free_port)
+$PY "$SRC/tests/helpers/tcp_check.py" server "$BPORT" >"$T/backend.log" 2>&1 &
+PIDS="$PIDS $!"
+log_has backend listening || fail "backend did not start"
+PPORT=$(free_port)
+$PY "$SRC/tests/helpers/tcp_check.py" server "$PPORT" 3 >"$T/slow.log" 2>&1 &
+PIDS="$PIDS $!"
+log_has slow listening || fail "slow backend did not start"
+
+write_pair tcp "127.0.0.1:$BPORT"
+start_agent server "$T/server.conf"
+start_agent client "$T/client.conf"
+
+check() { # check PORT UP DOWN
+	out=$($PY "$SRC/tests/helpers/tcp_check.py" client "$@" 2>&1) ||
+		fail "stream $*: $out"
+	[ "$out" = "ok $2 $3" ] || fail "stream $*: $out"
+}
+
+say "64 MiB up and 64 MiB down at once, then the client's FIN, then the digests"
+check "$CPORT" $((64 << 20)) $((64 << 20))
+say "upload only, download only, empty"
+check "$CPORT" $((8 << 20)) 0
+check "$CPORT" 0 $((8 << 20))
+check "$CPORT" 0 0
+say "8 streams in parallel"
+i=0
+while [ $i -lt 8 ]; do
+	$PY "$SRC/tests/helpers/tcp_check.py" client "$CPORT" $((4 << 20)) $((4 << 20)) \
+		>"$T/par$i.out" 2>&1 &
+	eval "par$i=$!"
+	i=$((i + 1))
+done
+i=0
+while [ $i -lt 8 ]; do
+	eval "wait \$par$i" || fail "parallel stream $i: $(cat "$T/par$i.out")"
+	i=$((i + 1))
+done
+
+say "a reader that pauses 3 s: the agents hold the writer back"
+SPORT2=$(free_port) CPORT2=$(free_port)
+sed -e "s/$SPORT/$SPORT2/; s/$BPORT/$PPORT/; s/\"s\"/\"s2\"/" "$T/server.conf" >"$T/server2.conf"
+sed -e "s/$SPORT/$SPORT2/; s/$CPORT/$CPORT2/; s/\"c\"/\"c2\"/" "$T/client.conf" >"$T/client2.conf"
+start_agent server2 "$T/server2.conf"
+start_agent client2 "$T/client2.conf"
+$PY "$SRC/tests/helpers/tcp_check.py" client "$CPORT2" $((256 << 20)) 0 >"$T/slow-client.out" 2>&1 &
+slow=$!
+sleep 2
+rss() { awk '/VmRSS/ { print $2 }' "/proc/$1/status"; }
+rc=$(rss "$PID_client2") rs=$(rss "$PID_server2")
+say "  during the pause: client agent ${rc} KiB, server agent ${rs} KiB resident"
+[ "$rc" -lt 65536 ] && [ "$rs" -lt 65536 ] || fail "agents buffered the stream"
+wait $slow || fail "slow stream: $(cat "$T/slow-client.out")"
+
+say "a unix socket on the app side (the database side is in pg_native)"
+USOCK=$T/app.sock
+cat >"$T/unix.conf" <<CONF
+tls = { cert = "$PKI/server.crt"; key = "$PKI/server.key"; ca = "$PKI/ca.crt"; };
+tunnels = ( { name = "u"; mode = "client"; protocol = "tcp";
+	listen = "unix:$USOCK"; connect = "127.0.0.1:$SPORT"; server_name = "localhost";
+	tls = { cert = "$PKI/app1.crt"; key = "$PKI/app1.key"; }; } );
+CONF
+start_agent unix "$T/unix.conf"
+out=$(printf 'x' | $PY -c "
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect('$USOCK')
+s.sendall(struct.pack('!Q', 1000))
+s.shutdown(socket.SHUT_WR)
+n = 0
+while True:
+    b = s.recv(65536)
+    if not b: break
+    n += len(b)
+print(n)") || fail "unix client"
+[ "$out" = 1064 ] || fail "unix socket stream gave $out bytes"
+
+agent_alive server && agent_alive client || fail "an agent died"
+pass
