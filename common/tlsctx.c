@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "common/log.h"
@@ -60,6 +61,19 @@ check_readable(struct ctxerr *E, const char *what, const struct cfg_file *f)
 	return 0;
 }
 
+static EVP_PKEY *
+load_key(const char *path)
+{
+	EVP_PKEY *pkey;
+	FILE *fp;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return NULL;
+	pkey = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
+	fclose(fp);
+	return pkey;
+}
+
 static int
 alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
     const unsigned char *in, unsigned int inlen, void *arg)
@@ -83,6 +97,7 @@ tlsctx_new(const char *cfgfile, const struct cfg_tunnel *t, char *err,
 	int server = t->mode == CFG_MODE_SERVER;
 	char ossl[512];
 	struct stat st;
+	EVP_PKEY *pkey = NULL;
 	SSL_CTX *ctx;
 	X509 *leaf;
 
@@ -120,19 +135,20 @@ tlsctx_new(const char *cfgfile, const struct cfg_tunnel *t, char *err,
 		    tls->cert.path);
 		goto fail;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, tls->key.path,
-	    SSL_FILETYPE_PEM) != 1) {
+	if ((pkey = load_key(tls->key.path)) == NULL) {
 		ctx_fail(&E, tls->key.line, "key \"%s\": no usable PEM private "
 		    "key (%s)", tls->key.path,
 		    log_openssl_errors(ossl, sizeof(ossl)));
 		goto fail;
 	}
-	if (SSL_CTX_check_private_key(ctx) != 1) {
+	if (X509_check_private_key(leaf, pkey) != 1) {
 		ERR_clear_error();
 		ctx_fail(&E, tls->key.line, "key \"%s\" does not match cert "
 		    "\"%s\"", tls->key.path, tls->cert.path);
 		goto fail;
 	}
+	if (SSL_CTX_use_PrivateKey(ctx, pkey) != 1)
+		goto fail_ossl;
 	if (SSL_CTX_load_verify_locations(ctx, tls->ca.path, NULL) != 1) {
 		ctx_fail(&E, tls->ca.line, "ca \"%s\": no usable PEM CA "
 		    "certificates (%s)", tls->ca.path,
@@ -161,6 +177,7 @@ tlsctx_new(const char *cfgfile, const struct cfg_tunnel *t, char *err,
 		    "\x0a" TLSCTX_ALPN_POSTGRESQL, 11) != 0)
 			goto fail_ossl;
 	}
+	EVP_PKEY_free(pkey);
 	ERR_clear_error();
 	return ctx;
 
@@ -168,6 +185,7 @@ fail_ossl:
 	ctx_fail(&E, t->line, "OpenSSL: %s",
 	    log_openssl_errors(ossl, sizeof(ossl)));
 fail:
+	EVP_PKEY_free(pkey);
 	SSL_CTX_free(ctx);
 	return NULL;
 }
