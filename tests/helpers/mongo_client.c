@@ -52,7 +52,7 @@ main(int argc, char **argv)
 
 	big = malloc(BIG + 1);
 	for (int i = 0; i < BIG; i++)
-		big[i] = (char)('a' + (i * 7919) % 26);
+		big[i] = (char)('a' + (int)(((unsigned)i * 7919u) % 26u));
 	big[BIG] = '\0';
 	coll = mongoc_client_get_collection(client, "test", argv[2]);
 	for (int i = 0; i < count; i++) {

@@ -16,6 +16,7 @@ PY=/usr/bin/python3
 T=$(mktemp -d /tmp/dbtls-test.XXXXXX)
 chmod 755 "$T"
 PIDS=
+AGENTS=
 PGDATA=
 STATUS=1
 CASE=$(basename "$0" .sh)
@@ -45,7 +46,25 @@ fail() {
 	exit 1
 }
 
+# stop_agents: SIGTERM every agent; each must exit 0 and its log must
+# hold no sanitizer report (leaks are reported at exit).
+stop_agents() {
+	for name in $AGENTS; do
+		eval "pid=\$PID_$name"
+		kill -TERM "$pid" 2>/dev/null || fail "agent $name was not running"
+		rc=0
+		wait "$pid" || rc=$?
+		[ "$rc" = 0 ] || fail "agent $name exited with status $rc"
+		if grep -Eq 'Sanitizer|runtime error:' "$T/$name.log"; then
+			fail "agent $name: sanitizer report in its log"
+		fi
+		log_has "$name" 'info: stopped$' || fail "agent $name did not stop cleanly"
+	done
+	AGENTS=
+}
+
 pass() {
+	stop_agents
 	STATUS=0
 	say "ok"
 	exit 0
@@ -114,6 +133,7 @@ start_agent() {
 	pid=$!
 	PIDS="$PIDS $pid"
 	eval "PID_$1=$pid"
+	AGENTS="$AGENTS $1"
 	i=0
 	until grep -q " ready: " "$T/$1.log"; do
 		kill -0 "$pid" 2>/dev/null || fail "agent $1 exited: $(cat "$T/$1.log")"
