@@ -104,7 +104,7 @@ struct conn {
 	uint8_t		 sniff[8];	/* first bytes of a pg exchange */
 	size_t		 nsniff;
 	struct cq	 held;		/* client: app bytes before TLS is up */
-	uint64_t	 plain_in;	/* bytes read from the plain side */
+	uint64_t	 plain_in;	/* bytes from the plain side, forwarded */
 	uint64_t	 tls_in;	/* plaintext decrypted from the tls side */
 	uint64_t	 started;
 	uint64_t	 last_active;
@@ -829,6 +829,7 @@ to_tls(struct conn *c, const void *p, size_t n)
 {
 	if (n == 0)
 		return;
+	c->plain_in += n;
 	if (c->state == CONN_RELAYING) {
 		encrypt(c, p, n);
 	} else if (cq_append(&c->held, &c->w->pool, p, n) != 0) {
@@ -839,7 +840,6 @@ to_tls(struct conn *c, const void *p, size_t n)
 static void
 on_plain_data(struct conn *c, const uint8_t *p, size_t n)
 {
-	c->plain_in += n;
 	if (c->app_negotiating) {
 		size_t used = filter_app(c, p, n);
 
@@ -926,8 +926,11 @@ read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		on_plain_data(c, (const uint8_t *)buf->base, (size_t)nread);
 	else
 		on_tls_data(c, (const uint8_t *)buf->base, (size_t)nread);
-	if (c->state != CONN_CLOSING)
-		flow(c);
+	if (c->state == CONN_CLOSING)
+		return;
+	if (c->tio != NULL)
+		tlsio_trim(c->tio);
+	flow(c);
 }
 
 static void

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/buffer.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
@@ -182,6 +183,42 @@ size_t
 tlsio_out_pending(const struct tlsio *t)
 {
 	return BIO_ctrl_pending(t->wbio);
+}
+
+/* Memory BIOs keep their peak allocation; past this, replace them. */
+#define TRIM_ABOVE 4096
+
+static BIO *
+trimmed(BIO *b)
+{
+	BUF_MEM *bm = NULL;
+	BIO *fresh;
+
+	if (BIO_ctrl_pending(b) != 0 || BIO_get_mem_ptr(b, &bm) != 1 ||
+	    bm == NULL || bm->max <= TRIM_ABOVE)
+		return NULL;
+	if ((fresh = BIO_new(BIO_s_mem())) == NULL) {
+		ERR_clear_error();
+		return NULL;
+	}
+	BIO_set_mem_eof_return(fresh, -1);
+	return fresh;
+}
+
+void
+tlsio_trim(struct tlsio *t)
+{
+	BIO *b;
+
+	/* SSL_set0_*bio frees the BIO it replaces. */
+	if ((b = trimmed(t->rbio)) != NULL) {
+		SSL_set0_rbio(t->ssl, b);
+		t->rbio = b;
+	}
+	if ((b = trimmed(t->wbio)) != NULL) {
+		SSL_set0_wbio(t->ssl, b);
+		t->wbio = b;
+	}
 }
 
 const char *

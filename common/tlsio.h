@@ -53,6 +53,12 @@ void		 tlsio_shutdown(struct tlsio *t);
 size_t		 tlsio_out_take(struct tlsio *t, void *p, size_t cap);
 size_t		 tlsio_out_pending(const struct tlsio *t);
 
+/*
+ * tlsio_trim(t): give back buffer memory a burst left behind, once both
+ * directions are drained, so an idle connection stays small.
+ */
+void		 tlsio_trim(struct tlsio *t);
+
 /* tlsio_error(t): why the last call failed, for one log line. */
 const char	*tlsio_error(const struct tlsio *t);
 

@@ -151,7 +151,8 @@ agent_alive() {
 # write_pair PROTO BACKEND: client.conf and server.conf for a tunnel pair
 # in front of BACKEND ("127.0.0.1:port"); sets CPORT (app side) and SPORT
 # (server agent) unless they are set.  ALLOW overrides the server's allow setting;
-# MORE_CLIENT_TUNNELS (", { ... }") adds tunnels to the client.
+# CLIENT_OPTS adds settings to the client tunnel, MORE_CLIENT_TUNNELS
+# (", { ... }") adds tunnels to the client.
 write_pair() {
 	CPORT=${CPORT:-$(free_port)}
 	SPORT=${SPORT:-$(free_port)}
@@ -161,7 +162,8 @@ log_level = "${LOG_LEVEL:-info}";
 workers = 2;
 tls = { cert = "$PKI/app1.crt"; key = "$PKI/app1.key"; ca = "$PKI/ca.crt"; };
 tunnels = ( { name = "c"; mode = "client"; protocol = "$1";
-	listen = "127.0.0.1:$CPORT"; connect = "127.0.0.1:$SPORT"; }
+	listen = "127.0.0.1:$CPORT"; connect = "127.0.0.1:$SPORT";
+	${CLIENT_OPTS:-} }
 	${MORE_CLIENT_TUNNELS:-} );
 CONF
 	cat >"$T/server.conf" <<CONF

@@ -5,6 +5,7 @@
  * becomes CLOSED, garbage becomes FAILED with a reason, and a client
  * without the server's CA refuses it.
  */
+#include <openssl/buffer.h>
 #include <openssl/ssl.h>
 
 #include "common/tlsio.h"
@@ -92,6 +93,20 @@ main(void)
 	CHECK_EQ(rc, TLSIO_AGAIN);
 	CHECK_EQ(total, sizeof(big));
 	CHECK(memcmp(big, got, sizeof(big)) == 0);
+
+	/* Drained BIOs that grew are replaced by empty ones. */
+	{
+		BUF_MEM *bm;
+
+		BIO_get_mem_ptr(SSL_get_rbio(tlsio_ssl(s)), &bm);
+		CHECK(bm->max > 4096);
+		tlsio_trim(s);
+		BIO_get_mem_ptr(SSL_get_rbio(tlsio_ssl(s)), &bm);
+		CHECK_EQ(bm->max, 0);
+		tlsio_trim(c);
+		BIO_get_mem_ptr(SSL_get_wbio(tlsio_ssl(c)), &bm);
+		CHECK_EQ(bm->max, 0);
+	}
 
 	/* Half-close: the client's close_notify; the server still writes. */
 	tlsio_shutdown(c);
