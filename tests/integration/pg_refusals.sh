@@ -9,9 +9,13 @@ start_pg
 # A second client tunnel expects a name the server's certificate lacks.
 WPORT=$(free_port)
 SPORT=$(free_port)
+PPORT=$(free_port)
 MORE_CLIENT_TUNNELS=", { name = \"wrong\"; mode = \"client\";
 	protocol = \"postgresql\"; listen = \"127.0.0.1:$WPORT\";
-	connect = \"127.0.0.1:$SPORT\"; server_name = \"db.example.org\"; }"
+	connect = \"127.0.0.1:$SPORT\"; server_name = \"db.example.org\"; },
+  { name = \"pinned\"; mode = \"client\";
+	protocol = \"postgresql\"; listen = \"127.0.0.1:$PPORT\";
+	connect = \"127.0.0.1:$SPORT\"; allow = { cn = [ \"otherdb\" ]; }; }"
 write_pair postgresql "127.0.0.1:$PGPORT"
 start_agent server "$T/server.conf"
 start_agent client "$T/client.conf"
@@ -57,6 +61,12 @@ psql_at "$WPORT" 'select 1' >"$T/psql-wrong.out" 2>&1 && fail "wrong name served
 log_has client 'tunnel=wrong .*handshake with server failed: certificate verify failed: hostname mismatch' ||
 	fail "no log line for a wrong server name"
 good wrongname
+
+say "a server whose identity is not the pinned one (client agent refuses)"
+psql_at "$PPORT" 'select 1' >"$T/psql-pinned.out" 2>&1 && fail "unpinned server served"
+log_has client 'tunnel=pinned .*server certificate is not allowed: it carries CN=dbserver, DNS:localhost' ||
+	fail "no log line for a server not pinned"
+good pinned
 
 say "a plaintext startup to the server agent"
 out=$(psql_at "$SPORT" 'select 1' sslmode=disable 2>&1) && fail "plaintext served"

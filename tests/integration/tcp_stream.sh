@@ -81,5 +81,26 @@ while True:
 print(n)") || fail "unix client"
 [ "$out" = 1064 ] || fail "unix socket stream gave $out bytes"
 
+say "IPv6: a server agent on [::1], a client agent dialling it"
+V6S=$(free_port) V6C=$(free_port) NAMEC=$(free_port)
+cat >"$T/v6.conf" <<CONF
+tls = { cert = "$PKI/server.crt"; key = "$PKI/server.key"; ca = "$PKI/ca.crt"; };
+tunnels = (
+  { name = "v6s"; mode = "server"; protocol = "tcp"; listen = "[::1]:$V6S";
+	connect = "127.0.0.1:$BPORT"; allow = { dns = [ "app1.example.com" ]; }; },
+  { name = "v6c"; mode = "client"; protocol = "tcp"; listen = "127.0.0.1:$V6C";
+	connect = "[::1]:$V6S"; server_name = "localhost";
+	tls = { cert = "$PKI/app1.crt"; key = "$PKI/app1.key"; }; },
+  { name = "byname"; mode = "client"; protocol = "tcp"; listen = "127.0.0.1:$NAMEC";
+	connect = "localhost:$SPORT";
+	tls = { cert = "$PKI/app1.crt"; key = "$PKI/app1.key"; }; } );
+CONF
+start_agent v6 "$T/v6.conf"
+check "$V6C" 1000000 1000000
+say "a host name to resolve in connect (localhost)"
+check "$NAMEC" 1000000 1000000
+log_has v6 'tunnel=v6s conn=[0-9]+ peer=\[::1\]:[0-9]+ open identity=CN=app1' ||
+	fail "no IPv6 open line"
+
 agent_alive server && agent_alive client || fail "an agent died"
 pass
