@@ -97,6 +97,8 @@ struct conn {
 	int		 refs;		/* open handles + pending requests */
 	int		 gai_pending;
 	struct side	*dialing;	/* the side a name lookup is for */
+	struct addrinfo	*addrs;		/* its results, owned */
+	struct addrinfo	*next_addr;	/* to try if this one fails */
 	int		 counted;	/* holds a max_connections slot */
 	int		 handshaken;
 	int		 direct_tls;	/* server: ClientHello without 'S' */
@@ -169,6 +171,7 @@ conn_free(struct conn *c)
 	cq_clear(&c->tls.out, p);
 	cq_clear(&c->held, p);
 	tlsio_free(c->tio);
+	uv_freeaddrinfo(c->addrs);
 	free(c);
 }
 
@@ -968,6 +971,26 @@ connected(struct conn *c, struct side *s)
 		flow(c);
 }
 
+static int dial_sockaddr(struct conn *c, struct side *s,
+    const struct sockaddr *sa);
+
+/* redial_closed_cb: the failed socket is gone; try the next address. */
+static void
+redial_closed_cb(uv_handle_t *h)
+{
+	struct side *s = h->data;
+	struct conn *c = s->c;
+	struct addrinfo *ai = c->next_addr;
+
+	if (c->state == CONN_CLOSING) {
+		conn_unref(c);
+		return;
+	}
+	c->refs--;	/* the timer's reference keeps c alive */
+	c->next_addr = ai->ai_next;
+	dial_sockaddr(c, s, ai->ai_addr);
+}
+
 static void
 connect_cb(uv_connect_t *req, int status)
 {
@@ -977,6 +1000,14 @@ connect_cb(uv_connect_t *req, int status)
 
 	if (status == UV_ECANCELED || c->state == CONN_CLOSING)
 		return;
+	if (status < 0 && c->next_addr != NULL) {
+		conn_log(c, LOG_LVL_DEBUG, "connect to %s %s: %s; trying "
+		    "its next address", s->name, c->cfg->connect.host,
+		    uv_strerror(status));
+		s->open = 0;
+		uv_close(&s->h.handle, redial_closed_cb);
+		return;
+	}
 	if (status < 0) {
 		conn_close(c, "connect to %s %s: %s", s->name,
 		    addr_format(&c->cfg->connect, a, sizeof(a)),
@@ -1027,8 +1058,9 @@ gai_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 		conn_unref(c);
 		return;
 	}
+	c->addrs = res;
+	c->next_addr = res->ai_next;
 	dial_sockaddr(c, c->dialing, res->ai_addr);
-	uv_freeaddrinfo(res);
 	conn_unref(c);
 }
 

@@ -127,9 +127,9 @@ start_pg() {
 }
 
 # start_agent NAME CONF: run dbtls-agent with CONF, log to $T/NAME.log,
-# wait until it says it is ready.
+# wait until it says it is ready.  WRAP, if set, is a command prefix.
 start_agent() {
-	"$AGENT" --config "$2" >"$T/$1.log" 2>&1 &
+	${WRAP:-} "$AGENT" --config "$2" >"$T/$1.log" 2>&1 &
 	pid=$!
 	PIDS="$PIDS $pid"
 	eval "PID_$1=$pid"

@@ -102,5 +102,23 @@ check "$NAMEC" 1000000 1000000
 log_has v6 'tunnel=v6s conn=[0-9]+ peer=\[::1\]:[0-9]+ open identity=CN=app1' ||
 	fail "no IPv6 open line"
 
+say "a name with an IPv6 address that refuses and an IPv4 one that works"
+# The agent gets its own /etc/hosts in a private mount namespace.
+printf '::1 dualhost\n127.0.0.1 dualhost\n' >"$T/hosts"
+printf 'mount --bind %s /etc/hosts && exec "$@"\n' "$T/hosts" >"$T/wrap.sh"
+DUALC=$(free_port)
+cat >"$T/dual.conf" <<CONF
+log_level = "debug";
+tls = { cert = "$PKI/app1.crt"; key = "$PKI/app1.key"; ca = "$PKI/ca.crt"; };
+tunnels = ( { name = "dual"; mode = "client"; protocol = "tcp";
+	listen = "127.0.0.1:$DUALC"; connect = "dualhost:$SPORT";
+	server_name = "localhost"; } );
+CONF
+WRAP="unshare -m sh $T/wrap.sh" start_agent dual "$T/dual.conf"
+WRAP=
+check "$DUALC" 100000 100000
+log_has dual 'connect to server dualhost: connection refused; trying its next address' ||
+	fail "no second address tried"
+
 agent_alive server && agent_alive client || fail "an agent died"
 pass
