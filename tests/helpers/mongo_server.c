@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -366,6 +367,8 @@ main(int argc, char **argv)
 
 		if (fd < 0)
 			continue;
+		/* Replies go out as header and body: no Nagle delay between. */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (pthread_create(&th, NULL, serve, (void *)(intptr_t)fd) != 0)
 			close(fd);
 		else

@@ -30,11 +30,13 @@ out=$("$BIN/tests/mongo_client" "$uri&tlsCAFile=$PKI/ca.crt&tlsCertificateKeyFil
 say "the C driver without a client certificate is refused"
 out=$("$BIN/tests/mongo_client" "$uri&tlsCAFile=$PKI/ca.crt&serverSelectionTimeoutMS=2000" \
 	nocert 1 2>&1) && fail "served without a client certificate: $out"
+say "  driver: $out"
 log_has server 'handshake with peer failed' || fail "no log line for the refusal"
 
 say "the C driver in plaintext to the server agent is refused"
 out=$("$BIN/tests/mongo_client" "mongodb://127.0.0.1:$SPORT/?directConnection=true&serverSelectionTimeoutMS=2000" \
 	plain 1 2>&1) && fail "served in plaintext: $out"
+say "  driver: $out"
 
 agent_alive server && agent_alive client || fail "an agent died"
 pass
