@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
 #include "common/allow.h"
@@ -66,6 +67,68 @@ san_in(char **list, size_t n, const char *v, int len, int nocase)
 	return 0;
 }
 
+/* ou_match: any OU of the subject in the list; appends them to why. */
+static int
+ou_match(const struct cfg_allow *a, X509 *cert, char *why, size_t len,
+    size_t *w)
+{
+	X509_NAME *name = X509_get_subject_name(cert);
+	int idx = -1, matched = 0;
+
+	while ((idx = X509_NAME_get_index_by_NID(name,
+	    NID_organizationalUnitName, idx)) >= 0) {
+		ASN1_STRING *d = X509_NAME_ENTRY_get_data(
+		    X509_NAME_get_entry(name, idx));
+		unsigned char *u = NULL;
+		int n = ASN1_STRING_to_UTF8(&u, d);
+
+		if (n < 0)
+			continue;
+		if (memchr(u, '\0', (size_t)n) == NULL) {
+			for (size_t i = 0; i < a->nou; i++)
+				matched |= strlen(a->ou[i]) == (size_t)n &&
+				    memcmp(a->ou[i], u, (size_t)n) == 0;
+			if (*w < len)
+				*w += (size_t)snprintf(why + *w, len - *w,
+				    ", OU=%.*s", n, u);
+		}
+		OPENSSL_free(u);
+	}
+	return matched;
+}
+
+int
+allow_spki_sha256(X509 *cert, unsigned char out[CFG_SPKI_LEN])
+{
+	unsigned char *der = NULL;
+	unsigned int mdlen = 0;
+	int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+	int ok = n > 0 && EVP_Digest(der, (size_t)n, out, &mdlen,
+	    EVP_sha256(), NULL) == 1 && mdlen == CFG_SPKI_LEN;
+
+	OPENSSL_free(der);
+	return ok ? 0 : -1;
+}
+
+/* spki_match: the key's pin in the list; appends it (base64) to why. */
+static int
+spki_match(const struct cfg_allow *a, X509 *cert, char *why, size_t len,
+    size_t *w)
+{
+	unsigned char pin[CFG_SPKI_LEN], b64[64];
+	int matched = 0;
+
+	if (allow_spki_sha256(cert, pin) != 0)
+		return 0;
+	for (size_t i = 0; i < a->nspki; i++)
+		matched |= memcmp(a->spki[i], pin, CFG_SPKI_LEN) == 0;
+	EVP_EncodeBlock(b64, pin, CFG_SPKI_LEN);
+	if (*w < len)
+		*w += (size_t)snprintf(why + *w, len - *w, ", spki_sha256=%s",
+		    b64);
+	return matched;
+}
+
 int
 allow_match(const struct cfg_allow *a, X509 *cert, char *why, size_t len)
 {
@@ -82,6 +145,7 @@ allow_match(const struct cfg_allow *a, X509 *cert, char *why, size_t len)
 	} else {
 		w += (size_t)snprintf(why + w, len - w, "no CN");
 	}
+	matched |= ou_match(a, cert, why, len, &w);
 	sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
 	for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); i++) {
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
@@ -99,6 +163,7 @@ allow_match(const struct cfg_allow *a, X509 *cert, char *why, size_t len)
 		}
 	}
 	GENERAL_NAMES_free(sans);
+	matched |= spki_match(a, cert, why, len, &w);
 	return matched;
 }
 

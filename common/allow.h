@@ -14,12 +14,16 @@
 #include "common/cfg.h"
 
 /*
- * allow_match(a, cert, why, len): 1 if cert carries a CN, DNS SAN or URI
- * SAN that a lists (exact, case-sensitive for CN and URI, case-insensitive
- * for DNS), else 0 with what the certificate does carry in why.
+ * allow_match(a, cert, why, len): 1 if cert carries a CN, OU, DNS SAN or
+ * URI SAN that a lists (exact; DNS names without regard to case), or its
+ * public key has a listed SHA-256 pin; else 0.  Either way why says what
+ * the certificate carries, pin included, for the log.
  */
 int	allow_match(const struct cfg_allow *a, X509 *cert, char *why,
 	    size_t len);
+
+/* allow_spki_sha256(cert, out): SHA-256 of the DER SubjectPublicKeyInfo. */
+int	allow_spki_sha256(X509 *cert, unsigned char out[CFG_SPKI_LEN]);
 
 /* allow_identity(cert, buf, len): "CN=app1" or a SAN when there is no CN. */
 char	*allow_identity(X509 *cert, char *buf, size_t len);

@@ -5,6 +5,7 @@
  * setting off.  Numeric limits come from one table that holds each key's
  * default and range, and may be set at top level or in a tunnel.
  */
+#include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include <libconfig.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 
 #include "common/cfg.h"
@@ -43,12 +45,13 @@ static const struct limit_def limit_defs[] = {
 #define NLIMITS (sizeof(limit_defs) / sizeof(limit_defs[0]))
 
 static const char *const top_keys[] = { "tls", "tunnels", "workers",
-	"log_level", NULL };
-static const char *const tls_keys[] = { "cert", "key", "ca", "min_version",
-	NULL };
+	"log_level", "pidfile", NULL };
+static const char *const tls_keys[] = { "cert", "key", "ca", "crl",
+	"min_version", "reload", "expiry_warn_days", NULL };
 static const char *const tunnel_keys[] = { "name", "mode", "protocol",
 	"listen", "connect", "server_name", "tls", "allow", "allow_any", NULL };
-static const char *const allow_keys[] = { "cn", "dns", "uri", NULL };
+static const char *const allow_keys[] = { "cn", "dns", "uri", "ou",
+	"spki_sha256", NULL };
 
 static int
 fail(struct loader *L, const config_setting_t *s, const char *fmt, ...)
@@ -139,6 +142,7 @@ static int
 load_tls(struct loader *L, const config_setting_t *g, const char *what,
     struct cfg_tls *t)
 {
+	config_setting_t *s;
 	const char *v;
 	int rc;
 
@@ -148,8 +152,26 @@ load_tls(struct loader *L, const config_setting_t *g, const char *what,
 		return -1;
 	if (get_file(L, g, "cert", what, &t->cert) < 0 ||
 	    get_file(L, g, "key", what, &t->key) < 0 ||
-	    get_file(L, g, "ca", what, &t->ca) < 0)
+	    get_file(L, g, "ca", what, &t->ca) < 0 ||
+	    get_file(L, g, "crl", what, &t->crl) < 0)
 		return -1;
+	if ((rc = get_string(L, g, "reload", what, &v)) < 0)
+		return -1;
+	if (rc == 0) {
+		if (strcmp(v, "watch") != 0 && strcmp(v, "signal") != 0)
+			return fail(L, config_setting_get_member(g, "reload"),
+			    "%sunknown reload \"%s\" (use \"signal\" or "
+			    "\"watch\")", what, v);
+		t->watch = strcmp(v, "watch") == 0;
+	}
+	if ((s = config_setting_get_member(g, "expiry_warn_days")) != NULL) {
+		if (config_setting_type(s) != CONFIG_TYPE_INT ||
+		    config_setting_get_int(s) < 0 ||
+		    config_setting_get_int(s) > 3650)
+			return fail(L, s, "%sexpiry_warn_days must be a whole "
+			    "number from 0 to 3650", what);
+		t->expiry_warn_days = (unsigned)config_setting_get_int(s);
+	}
 	if ((rc = get_string(L, g, "min_version", what, &v)) < 0)
 		return -1;
 	if (rc == 0) {
@@ -168,17 +190,22 @@ load_tls(struct loader *L, const config_setting_t *g, const char *what,
 static int
 copy_tls(struct cfg_tls *dst, const struct cfg_tls *src)
 {
-	const struct cfg_file *s[] = { &src->cert, &src->key, &src->ca };
-	struct cfg_file *d[] = { &dst->cert, &dst->key, &dst->ca };
+	const struct cfg_file *s[] = { &src->cert, &src->key, &src->ca,
+		&src->crl };
+	struct cfg_file *d[] = { &dst->cert, &dst->key, &dst->ca, &dst->crl };
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		d[i]->line = s[i]->line;
 		if (s[i]->path && (d[i]->path = strdup(s[i]->path)) == NULL)
 			return -1;
 	}
 	dst->min_version = src->min_version;
+	dst->watch = src->watch;
+	dst->expiry_warn_days = src->expiry_warn_days;
 	return 0;
 }
+
+static void free_list(char **l);
 
 static int
 load_list(struct loader *L, const config_setting_t *g, const char *key,
@@ -217,15 +244,39 @@ load_allow(struct loader *L, const config_setting_t *g, const char *what,
 	if (!config_setting_is_group(g))
 		return fail(L, g, "%s\"allow\" must be a group { cn = [...]; }",
 		    what);
+	char **pins = NULL;
+	size_t npins = 0;
+	int rc = -1;
+
 	if (check_keys(L, g, allow_keys, 0, what) != 0 ||
 	    load_list(L, g, "cn", what, &a->cn, &a->ncn) != 0 ||
 	    load_list(L, g, "dns", what, &a->dns, &a->ndns) != 0 ||
-	    load_list(L, g, "uri", what, &a->uri, &a->nuri) != 0)
-		return -1;
-	if (a->ncn + a->ndns + a->nuri == 0)
-		return fail(L, g, "%s\"allow\" names nobody; list cn, dns or "
-		    "uri entries, or use allow_any = true", what);
-	return 0;
+	    load_list(L, g, "uri", what, &a->uri, &a->nuri) != 0 ||
+	    load_list(L, g, "ou", what, &a->ou, &a->nou) != 0 ||
+	    load_list(L, g, "spki_sha256", what, &pins, &npins) != 0)
+		goto out;
+	if (npins > 0 && (a->spki = calloc(npins, CFG_SPKI_LEN)) == NULL) {
+		fail(L, g, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < npins; i++, a->nspki++) {
+		if (cfg_spki_parse(pins[i], a->spki[i]) != 0) {
+			fail(L, config_setting_get_member(g, "spki_sha256"),
+			    "%sallow.spki_sha256 \"%s\" is not a SHA-256 "
+			    "digest (64 hex digits or 44 base64 characters)",
+			    what, pins[i]);
+			goto out;
+		}
+	}
+	if (a->ncn + a->ndns + a->nuri + a->nou + a->nspki == 0) {
+		fail(L, g, "%s\"allow\" names nobody; list cn, dns, uri, ou "
+		    "or spki_sha256 entries, or use allow_any = true", what);
+		goto out;
+	}
+	rc = 0;
+out:
+	free_list(pins);
+	return rc;
 }
 
 /* load_limit: tunnel value, else top-level value, else the default. */
@@ -399,11 +450,21 @@ same_listen(const struct addr *a, const struct addr *b)
 	    strcmp(a->host, b->host) == 0;
 }
 
+static void
+free_tls(struct cfg_tls *t)
+{
+	free(t->cert.path);
+	free(t->key.path);
+	free(t->ca.path);
+	free(t->crl.path);
+}
+
 static struct cfg *
 load_tree(config_t *conf, struct loader *L)
 {
 	config_setting_t *root = config_root_setting(conf), *s, *list;
-	struct cfg_tls deftls = { .min_version = TLS1_3_VERSION };
+	struct cfg_tls deftls = { .min_version = TLS1_3_VERSION,
+		.expiry_warn_days = 14 };
 	struct cfg *c;
 	const char *v;
 	int rc, n;
@@ -436,6 +497,10 @@ load_tree(config_t *conf, struct loader *L)
 	}
 	if ((s = config_setting_get_member(root, "tls")) != NULL &&
 	    load_tls(L, s, "", &deftls) != 0)
+		goto fail;
+	if ((rc = get_string(L, root, "pidfile", "", &v)) < 0)
+		goto fail;
+	if (rc == 0 && (c->pidfile = strdup(v)) == NULL)
 		goto fail;
 
 	list = config_setting_get_member(root, "tunnels");
@@ -471,15 +536,11 @@ load_tree(config_t *conf, struct loader *L)
 			}
 		}
 	}
-	free(deftls.cert.path);
-	free(deftls.key.path);
-	free(deftls.ca.path);
+	free_tls(&deftls);
 	return c;
 
 fail:
-	free(deftls.cert.path);
-	free(deftls.key.path);
-	free(deftls.ca.path);
+	free_tls(&deftls);
 	cfg_free(c);
 	return NULL;
 }
@@ -544,16 +605,100 @@ cfg_free(struct cfg *c)
 
 		free(t->name);
 		free(t->server_name);
-		free(t->tls.cert.path);
-		free(t->tls.key.path);
-		free(t->tls.ca.path);
+		free_tls(&t->tls);
 		free_list(t->allow.cn);
 		free_list(t->allow.dns);
 		free_list(t->allow.uri);
+		free_list(t->allow.ou);
+		free(t->allow.spki);
 	}
 	free(c->tunnels);
+	free(c->pidfile);
 	free(c->path);
 	free(c);
+}
+
+int
+cfg_spki_parse(const char *s, unsigned char out[CFG_SPKI_LEN])
+{
+	unsigned char buf[CFG_SPKI_LEN + 2];
+	size_t n = 0;
+	int len;
+
+	/* Hex, with or without colons. */
+	for (const char *p = s; *p && n <= CFG_SPKI_LEN; p++) {
+		unsigned v;
+
+		if (*p == ':')
+			continue;
+		if (sscanf(p, "%2x", &v) != 1 || !isxdigit((unsigned char)p[0])
+		    || !isxdigit((unsigned char)p[1]))
+			break;
+		buf[n++] = (unsigned char)v;
+		p++;
+	}
+	if (n == CFG_SPKI_LEN && strlen(s) >= 2 * CFG_SPKI_LEN) {
+		size_t digits = 0;
+
+		for (const char *p = s; *p; p++)
+			digits += isxdigit((unsigned char)*p) != 0;
+		if (digits == 2 * CFG_SPKI_LEN) {
+			memcpy(out, buf, CFG_SPKI_LEN);
+			return 0;
+		}
+	}
+	/* Base64: 44 characters with one '=' of padding. */
+	if (strlen(s) != 44)
+		return -1;
+	len = EVP_DecodeBlock(buf, (const unsigned char *)s, 44);
+	if (len != 33 || s[43] != '=' || s[42] == '=')
+		return -1;
+	memcpy(out, buf, CFG_SPKI_LEN);
+	return 0;
+}
+
+static int
+same_addr(const struct addr *a, const struct addr *b)
+{
+	char x[300], y[300];
+
+	return strcmp(addr_format(a, x, sizeof(x)),
+	    addr_format(b, y, sizeof(y))) == 0;
+}
+
+int
+cfg_same_shape(const struct cfg *a, const struct cfg *b, char *why,
+    size_t len)
+{
+	if (a->ntunnels != b->ntunnels) {
+		snprintf(why, len, "the number of tunnels changed");
+		return 0;
+	}
+	if (a->workers != b->workers) {
+		snprintf(why, len, "workers changed");
+		return 0;
+	}
+	for (size_t i = 0; i < a->ntunnels; i++) {
+		const struct cfg_tunnel *x = &a->tunnels[i], *y = &b->tunnels[i];
+		const char *what = NULL;
+
+		if (strcmp(x->name, y->name) != 0)
+			what = "name";
+		else if (x->mode != y->mode)
+			what = "mode";
+		else if (x->proto != y->proto)
+			what = "protocol";
+		else if (!same_addr(&x->listen, &y->listen))
+			what = "listen";
+		else if (!same_addr(&x->connect, &y->connect))
+			what = "connect";
+		if (what != NULL) {
+			snprintf(why, len, "tunnel \"%s\": %s changed; that "
+			    "takes a restart", x->name, what);
+			return 0;
+		}
+	}
+	return 1;
 }
 
 const char *

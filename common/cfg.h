@@ -25,17 +25,26 @@ struct cfg_tls {
 	struct cfg_file	cert;	/* leaf first, then intermediates */
 	struct cfg_file	key;
 	struct cfg_file	ca;	/* trust anchors for the peer's chain */
+	struct cfg_file	crl;	/* optional: revoked peer certificates */
 	int		min_version;	/* TLS1_2_VERSION or TLS1_3_VERSION */
+	int		watch;		/* reload = "watch": follow the files */
+	unsigned	expiry_warn_days;
 };
+
+#define CFG_SPKI_LEN 32		/* SHA-256 of a SubjectPublicKeyInfo */
 
 /* Who may connect (server) or be connected to (client): any match admits. */
 struct cfg_allow {
-	char	**cn;
-	size_t	  ncn;
-	char	**dns;
-	size_t	  ndns;
-	char	**uri;
-	size_t	  nuri;
+	char		**cn;
+	size_t		  ncn;
+	char		**dns;
+	size_t		  ndns;
+	char		**uri;
+	size_t		  nuri;
+	char		**ou;
+	size_t		  nou;
+	unsigned char	(*spki)[CFG_SPKI_LEN];
+	size_t		  nspki;
 };
 
 struct cfg_tunnel {
@@ -59,6 +68,7 @@ struct cfg_tunnel {
 
 struct cfg {
 	char			*path;
+	char			*pidfile;	/* optional */
 	unsigned		 workers;	/* 0: one per core */
 	enum log_level		 log_level;
 	struct cfg_tunnel	*tunnels;
@@ -75,6 +85,17 @@ struct cfg	*cfg_load(const char *path, char *err, size_t errlen);
 struct cfg	*cfg_load_string(const char *text, const char *name, char *err,
 		    size_t errlen);
 void		 cfg_free(struct cfg *c);
+
+/*
+ * cfg_same_shape(a, b, why, len): 1 if b differs from a only in what a
+ * reload may change (TLS files and settings, allow lists, limits, log
+ * level); else 0 with the first difference in why.
+ */
+int		 cfg_same_shape(const struct cfg *a, const struct cfg *b,
+		    char *why, size_t len);
+
+/* cfg_spki_parse(s, out): 64 hex digits (colons allowed) or base64. */
+int		 cfg_spki_parse(const char *s, unsigned char out[CFG_SPKI_LEN]);
 
 const char	*cfg_mode_name(enum cfg_mode m);
 const char	*cfg_proto_name(enum cfg_proto p);

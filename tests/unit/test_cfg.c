@@ -128,6 +128,27 @@ main(void)
 	    "mode = \"server\"; protocol = \"tcp\"; listen = \"127.0.0.1:1\"; "
 	    "connect = \"127.0.0.1:2\"; allow_any = true; } );",
 	    "listen address already used by tunnel \"s\"");
+	{
+		unsigned char pin[CFG_SPKI_LEN];
+		static const char hex[] = "00112233445566778899aabbccddeeff"
+		    "00112233445566778899AABBCCDDEEFF";
+
+		CHECK_EQ(cfg_spki_parse(hex, pin), 0);
+		CHECK_EQ(pin[1], 0x11);
+		CHECK_EQ(pin[31], 0xff);
+		CHECK_EQ(cfg_spki_parse("00:11:22:33:44:55:66:77:88:99:aa:bb:"
+		    "cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:"
+		    "ff", pin), 0);
+		CHECK_EQ(cfg_spki_parse("ABEiM0RVZneImaq7zN3u/wARIjNEVWZ3iJmqu"
+		    "8zd7v8=", pin), 0);
+		CHECK_EQ(pin[2], 0x22);
+		CHECK_EQ(cfg_spki_parse("abc", pin), -1);
+		CHECK_EQ(cfg_spki_parse(hex + 2, pin), -1);
+	}
+	bad(TLS_TOP SERVER_HEAD " allow = { spki_sha256 = [ \"nope\" ]; }; "
+	    "} );", "allow.spki_sha256 \"nope\" is not a SHA-256 digest");
+	bad(TLS_TOP SERVER_HEAD " allow_any = true; tls = { reload = "
+	    "\"inotify\"; }; } );", "unknown reload \"inotify\"");
 	bad("workers = 1000;\n" TLS_TOP "tunnels = ();", "agent.conf:1: "
 	    "workers must be");
 	bad("log_level = \"loud\";\n" TLS_TOP "tunnels = ();",

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.c: atomic file writes and PEM reading for dbtls-certs.  Errors are
+ * printed here, where the path and errno are known.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "certs/store.h"
+
+static void
+ossl_err(const char *path, const char *what)
+{
+	unsigned long e = ERR_get_error();
+	char buf[256] = "";
+
+	if (e != 0)
+		ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	fprintf(stderr, "dbtls-certs: %s: %s%s%s\n", path, what,
+	    buf[0] ? ": " : "", buf);
+}
+
+static void
+fsync_dir(const char *path)
+{
+	char copy[PATH_MAX];
+	int fd;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY)) >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+int
+store_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+int
+store_write(const char *path, const void *data, size_t len, mode_t mode,
+    int force)
+{
+	char tmp[PATH_MAX];
+	const char *p = data;
+	int fd;
+
+	if (!force && store_exists(path)) {
+		fprintf(stderr, "dbtls-certs: %s exists; use --force to "
+		    "replace it\n", path);
+		return -1;
+	}
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >=
+	    (int)sizeof(tmp)) {
+		fprintf(stderr, "dbtls-certs: %s: path too long\n", path);
+		return -1;
+	}
+	if ((fd = mkstemp(tmp)) < 0) {
+		fprintf(stderr, "dbtls-certs: cannot create a file beside %s: "
+		    "%s\n", path, strerror(errno));
+		return -1;
+	}
+	/* The final mode from the first byte: a key is never readable by
+	 * others, not even for a moment. */
+	if (fchmod(fd, mode) != 0)
+		goto fail;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto fail;
+		p += w;
+		len -= (size_t)w;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0)
+		goto fail;
+	fsync_dir(path);
+	return 0;
+
+fail:
+	fprintf(stderr, "dbtls-certs: cannot write %s: %s\n", path,
+	    strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return -1;
+}
+
+int
+store_copy(const char *from, const char *to)
+{
+	struct stat st;
+	char *buf;
+	FILE *f;
+	int rc;
+
+	if ((f = fopen(from, "r")) == NULL || fstat(fileno(f), &st) != 0) {
+		fprintf(stderr, "dbtls-certs: cannot read %s: %s\n", from,
+		    strerror(errno));
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL ||
+	    fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+		fprintf(stderr, "dbtls-certs: cannot read %s\n", from);
+		free(buf);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	rc = store_write(to, buf, (size_t)st.st_size, st.st_mode & 0777, 1);
+	free(buf);
+	return rc;
+}
+
+/* write_bio: store what a PEM writer put into a memory BIO. */
+static int
+write_bio(const char *path, BIO *b, int ok, mode_t mode, int force)
+{
+	char *data;
+	long len;
+	int rc = -1;
+
+	if (!ok) {
+		ossl_err(path, "cannot encode");
+	} else {
+		len = BIO_get_mem_data(b, &data);
+		rc = store_write(path, data, (size_t)len, mode, force);
+	}
+	BIO_free(b);
+	return rc;
+}
+
+int
+store_write_key(const char *path, EVP_PKEY *key, int force)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+
+	return write_bio(path, b, b && PEM_write_bio_PrivateKey(b, key, NULL,
+	    NULL, 0, NULL, NULL), 0600, force);
+}
+
+int
+store_write_certs(const char *path, X509 *const *certs, int n, int force)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int ok = b != NULL;
+
+	for (int i = 0; ok && i < n; i++)
+		ok = PEM_write_bio_X509(b, certs[i]);
+	return write_bio(path, b, ok, 0644, force);
+}
+
+int
+store_write_req(const char *path, X509_REQ *req, int force)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+
+	return write_bio(path, b, b && PEM_write_bio_X509_REQ(b, req), 0644,
+	    force);
+}
+
+int
+store_write_crl(const char *path, X509_CRL *crl, int force)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+
+	return write_bio(path, b, b && PEM_write_bio_X509_CRL(b, crl), 0644,
+	    force);
+}
+
+static BIO *
+open_read(const char *path)
+{
+	BIO *b = BIO_new_file(path, "r");
+
+	if (b == NULL) {
+		ERR_clear_error();
+		fprintf(stderr, "dbtls-certs: cannot read %s: %s\n", path,
+		    strerror(errno));
+	}
+	return b;
+}
+
+X509 **
+store_read_certs(const char *path, int *n)
+{
+	X509 **certs = NULL, *x;
+	BIO *b;
+
+	*n = 0;
+	if ((b = open_read(path)) == NULL)
+		return NULL;
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+		X509 **more = realloc(certs, sizeof(*certs) * (size_t)(*n + 1));
+
+		if (more == NULL) {
+			X509_free(x);
+			break;
+		}
+		certs = more;
+		certs[(*n)++] = x;
+	}
+	ERR_clear_error();	/* the loop ends on "no start line" */
+	BIO_free(b);
+	if (*n == 0) {
+		fprintf(stderr, "dbtls-certs: %s: no PEM certificate in it\n",
+		    path);
+		free(certs);
+		return NULL;
+	}
+	return certs;
+}
+
+void
+store_free_certs(X509 **certs, int n)
+{
+	for (int i = 0; i < n; i++)
+		X509_free(certs[i]);
+	free(certs);
+}
+
+EVP_PKEY *
+store_read_key(const char *path)
+{
+	BIO *b = open_read(path);
+	EVP_PKEY *k;
+
+	if (b == NULL)
+		return NULL;
+	if ((k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)) == NULL)
+		ossl_err(path, "no usable PEM private key");
+	BIO_free(b);
+	return k;
+}
+
+X509_REQ *
+store_read_req(const char *path)
+{
+	BIO *b = open_read(path);
+	X509_REQ *r;
+
+	if (b == NULL)
+		return NULL;
+	if ((r = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL)) == NULL)
+		ossl_err(path, "no PEM certificate request");
+	BIO_free(b);
+	return r;
+}
+
+X509_CRL *
+store_read_crl(const char *path)
+{
+	BIO *b = open_read(path);
+	X509_CRL *c;
+
+	if (b == NULL)
+		return NULL;
+	if ((c = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)) == NULL)
+		ossl_err(path, "no PEM CRL");
+	BIO_free(b);
+	return c;
+}
