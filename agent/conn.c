@@ -40,6 +40,7 @@
 #include "common/cq.h"
 #include "common/log.h"
 #include "common/tlsio.h"
+#include "agent/gen.h"
 #include "agent/pgwire.h"
 #include "agent/worker.h"
 #include "agent/conn.h"
@@ -85,7 +86,8 @@ struct side {
 struct conn {
 	struct worker	*w;
 	struct tunnel	*t;
-	const struct cfg_tunnel *cfg;
+	struct gen	*gen;		/* config and TLS material, held */
+	const struct cfg_tunnel *cfg;	/* this tunnel in gen */
 	uint64_t	 id;
 	enum conn_state	 state;
 	struct side	 plain;
@@ -112,6 +114,7 @@ struct conn {
 	uint64_t	 last_active;
 	char		 peer[64];
 	char		 ident[160];
+	char		 serial[72];	/* the peer certificate's, hex */
 	struct conn	*prev, *next;	/* the worker's list */
 };
 
@@ -172,6 +175,7 @@ conn_free(struct conn *c)
 	cq_clear(&c->held, p);
 	tlsio_free(c->tio);
 	uv_freeaddrinfo(c->addrs);
+	gen_unref(c->gen);
 	free(c);
 }
 
@@ -224,9 +228,10 @@ conn_close(struct conn *c, const char *fmt, ...)
 	up = is_client(c) ? c->plain_in : c->tls_in;
 	down = is_client(c) ? c->tls_in : c->plain_in;
 	tls_desc(c, tls, sizeof(tls));
-	conn_log(c, LOG_LVL_INFO, "close identity=%s %s to_db=%llu "
+	conn_log(c, LOG_LVL_INFO, "close identity=%s serial=%s %s to_db=%llu "
 	    "from_db=%llu duration=%.3fs state=%s reason=\"%s\"",
-	    c->ident[0] ? c->ident : "-", tls, (unsigned long long)up,
+	    c->ident[0] ? c->ident : "-", c->serial[0] ? c->serial : "-", tls,
+	    (unsigned long long)up,
 	    (unsigned long long)down,
 	    (double)(uv_now(&c->w->loop) - c->started) / 1000.0,
 	    state_names[c->state], reason);
@@ -563,6 +568,7 @@ verify_peer(struct conn *c)
 	char why[512];
 
 	allow_identity(cert, c->ident, sizeof(c->ident));
+	allow_serial(cert, c->serial, sizeof(c->serial));
 	if (cert == NULL) {	/* verification demands one; be sure */
 		conn_close(c, "%s presented no certificate", c->tls.name);
 		return -1;
@@ -620,8 +626,11 @@ tls_progress(struct conn *c)
 			return;
 		if (rc != TLSIO_OK) {
 			/* Name who tried, even when their chain failed. */
-			allow_identity(SSL_get0_peer_certificate(
-			    tlsio_ssl(c->tio)), c->ident, sizeof(c->ident));
+			X509 *peer = SSL_get0_peer_certificate(
+			    tlsio_ssl(c->tio));
+
+			allow_identity(peer, c->ident, sizeof(c->ident));
+			allow_serial(peer, c->serial, sizeof(c->serial));
 			conn_close(c, "TLS handshake with %s failed: %s",
 			    c->tls.name, rc == TLSIO_CLOSED ?
 			    "peer closed" : tlsio_error(c->tio));
@@ -639,7 +648,8 @@ start_tls(struct conn *c)
 	const struct cfg_tunnel *t = c->cfg;
 	SSL *ssl;
 
-	if ((c->tio = tlsio_new(c->t->ctx, !is_client(c))) == NULL) {
+	if ((c->tio = tlsio_new(c->gen->ctx[c->t->index], !is_client(c))) ==
+	    NULL) {
 		conn_close(c, "out of memory");
 		return -1;
 	}
@@ -648,6 +658,11 @@ start_tls(struct conn *c)
 	if (is_client(c)) {
 		struct in6_addr ip;
 		SSL_SESSION *sess = c->w->sessions[c->t->index];
+
+		/* A session from older material must not skip the new
+		 * checks: resume only within one generation. */
+		if (c->w->session_gen[c->t->index] != c->gen->id)
+			sess = NULL;
 		int is_ip = inet_pton(AF_INET, t->server_name, &ip) == 1 ||
 		    inet_pton(AF_INET6, t->server_name, &ip) == 1;
 
@@ -872,7 +887,8 @@ start_relaying(struct conn *c)
 	if (c->cfg->idle_timeout_ms > 0)
 		timer_set(c, c->cfg->idle_timeout_ms);
 	tls_desc(c, tls, sizeof(tls));
-	conn_log(c, LOG_LVL_INFO, "open identity=%s %s", c->ident, tls);
+	conn_log(c, LOG_LVL_INFO, "open identity=%s serial=%s %s", c->ident,
+	    c->serial, tls);
 
 	if (is_client(c)) {
 		while (c->held.len > 0 && c->state != CONN_CLOSING) {
@@ -1111,6 +1127,7 @@ conn_new_session_cb(SSL *ssl, SSL_SESSION *sess)
 	slot = &c->w->sessions[c->t->index];
 	SSL_SESSION_free(*slot);
 	*slot = sess;
+	c->w->session_gen[c->t->index] = c->gen->id;
 	return 1;	/* we keep the reference */
 }
 
@@ -1131,7 +1148,8 @@ conn_accept(struct listener *l)
 	}
 	c->w = w;
 	c->t = t;
-	c->cfg = t->cfg;
+	c->gen = gen_current();
+	c->cfg = &c->gen->cfg->tunnels[t->index];
 	c->id = atomic_fetch_add(&w->agent->next_conn_id, 1) + 1;
 	c->state = is_client(c) ? CONN_DIALING :
 	    is_pg(c) ? CONN_NEGOTIATING : CONN_HANDSHAKE;
@@ -1163,10 +1181,10 @@ conn_accept(struct listener *l)
 		snprintf(c->peer, sizeof(c->peer), "unix");
 	tune_tcp(c, acc);
 
-	if (atomic_fetch_add(&t->active, 1) >= t->cfg->max_connections) {
+	if (atomic_fetch_add(&t->active, 1) >= c->cfg->max_connections) {
 		atomic_fetch_sub(&t->active, 1);
 		conn_close(c, "max_connections (%u) reached",
-		    t->cfg->max_connections);
+		    c->cfg->max_connections);
 		return;
 	}
 	c->counted = 1;

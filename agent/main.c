@@ -22,10 +22,12 @@
 #include "common/log.h"
 #include "common/tlsctx.h"
 #include "agent/conn.h"
+#include "agent/gen.h"
+#include "agent/reload.h"
 #include "agent/worker.h"
 
 static struct agent agent;
-static uv_signal_t sig_int, sig_term, sig_hup;
+static uv_signal_t sig_int, sig_term;
 
 static void
 usage(FILE *f)
@@ -40,7 +42,8 @@ usage(FILE *f)
 	    "  -V, --version      print the version\n"
 	    "  -h, --help         this text\n"
 	    "\n"
-	    "Runs in the foreground and logs to stderr.  SIGTERM or SIGINT "
+	    "Runs in the foreground and logs to stderr.  SIGHUP reloads "
+	    "certificates,\nkeys, CAs, CRLs and allow lists; SIGTERM or SIGINT "
 	    "stop it.\n");
 }
 
@@ -152,46 +155,38 @@ open_listeners(struct tunnel *t, unsigned nworkers)
 }
 
 static void
-build_contexts(struct agent *a)
+setup_tunnels(struct agent *a)
 {
-	char err[1024];
-
-	a->ntunnels = a->cfg->ntunnels;
+	a->ntunnels = a->first->cfg->ntunnels;
 	if ((a->tunnels = calloc(a->ntunnels, sizeof(*a->tunnels))) == NULL)
 		fatal("calloc");
 	for (size_t i = 0; i < a->ntunnels; i++) {
-		struct tunnel *t = &a->tunnels[i];
-
-		t->cfg = &a->cfg->tunnels[i];
-		t->index = i;
-		if ((t->ctx = tlsctx_new(a->cfg->path, t->cfg, err,
-		    sizeof(err))) == NULL)
-			fatalx("%s", err);
-		if (t->cfg->mode == CFG_MODE_CLIENT) {
-			/* Sessions are kept per worker by the callback, not in
-			 * OpenSSL's locked internal cache. */
-			SSL_CTX_set_session_cache_mode(t->ctx,
-			    SSL_SESS_CACHE_CLIENT |
-			    SSL_SESS_CACHE_NO_INTERNAL_STORE);
-			SSL_CTX_sess_set_new_cb(t->ctx, conn_new_session_cb);
-		}
+		a->tunnels[i].cfg = &a->first->cfg->tunnels[i];
+		a->tunnels[i].index = i;
 	}
+}
+
+static void
+pidfile_write(const char *path)
+{
+	FILE *f;
+
+	if (path == NULL)
+		return;
+	if ((f = fopen(path, "w")) == NULL || fprintf(f, "%ld\n",
+	    (long)getpid()) < 0 || fclose(f) != 0)
+		fatal("pidfile %s", path);
 }
 
 static void
 signal_cb(uv_signal_t *h, int signum)
 {
-	if (signum == SIGHUP) {
-		log_info("SIGHUP: nothing to reload in this version; still "
-		    "serving");
-		return;
-	}
 	log_info("%s: shutting down", strsignal(signum));
 	for (unsigned i = 0; i < agent.nworkers; i++)
 		worker_stop(&agent.workers[i]);
 	uv_close((uv_handle_t *)&sig_int, NULL);
 	uv_close((uv_handle_t *)&sig_term, NULL);
-	uv_close((uv_handle_t *)&sig_hup, NULL);
+	reload_stop();
 }
 
 int
@@ -236,10 +231,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 
-	if ((agent.cfg = cfg_load(path, err, sizeof(err))) == NULL)
+	if ((agent.first = gen_load(path, 1, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
-	log_set_level(agent.cfg->log_level);
-	build_contexts(&agent);
+	log_set_level(agent.first->cfg->log_level);
+	setup_tunnels(&agent);
 	if (check) {
 		printf("ok: %s: %zu tunnel(s), certificates and keys load\n",
 		    path, agent.ntunnels);
@@ -247,8 +242,8 @@ main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
-	agent.nworkers = agent.cfg->workers ? agent.cfg->workers :
-	    uv_available_parallelism();
+	agent.nworkers = agent.first->cfg->workers ?
+	    agent.first->cfg->workers : uv_available_parallelism();
 	if ((agent.workers = calloc(agent.nworkers,
 	    sizeof(*agent.workers))) == NULL)
 		fatal("calloc");
@@ -258,10 +253,12 @@ main(int argc, char **argv)
 	loop = uv_default_loop();
 	uv_signal_init(loop, &sig_int);
 	uv_signal_init(loop, &sig_term);
-	uv_signal_init(loop, &sig_hup);
 	uv_signal_start(&sig_int, signal_cb, SIGINT);
 	uv_signal_start(&sig_term, signal_cb, SIGTERM);
-	uv_signal_start(&sig_hup, signal_cb, SIGHUP);
+	gen_install(gen_ref(agent.first));
+	if ((rc = reload_start(loop, path, agent.first)) != 0)
+		fatalx("reload: %s", uv_strerror(rc));
+	pidfile_write(agent.first->cfg->pidfile);
 
 	for (unsigned i = 0; i < agent.nworkers; i++)
 		if ((rc = worker_start(&agent, i)) != 0)
@@ -278,12 +275,14 @@ main(int argc, char **argv)
 
 		if (t->cfg->listen.kind == ADDR_UNIX)
 			unlink(t->cfg->listen.path);
-		SSL_CTX_free(t->ctx);
 		free(t->fds);
 	}
+	if (agent.first->cfg->pidfile != NULL)
+		unlink(agent.first->cfg->pidfile);
 	free(agent.tunnels);
 	free(agent.workers);
-	cfg_free(agent.cfg);
+	gen_install(NULL);
+	gen_unref(agent.first);
 	uv_loop_close(loop);
 	log_info("stopped");
 	return 0;

@@ -60,7 +60,9 @@ worker_start(struct agent *a, unsigned index)
 	w->readbuf = malloc(WORKER_READ_SIZE);
 	w->listeners = calloc(a->ntunnels, sizeof(*w->listeners));
 	w->sessions = calloc(a->ntunnels, sizeof(*w->sessions));
-	if (w->readbuf == NULL || w->listeners == NULL || w->sessions == NULL)
+	w->session_gen = calloc(a->ntunnels, sizeof(*w->session_gen));
+	if (w->readbuf == NULL || w->listeners == NULL || w->sessions == NULL ||
+	    w->session_gen == NULL)
 		return UV_ENOMEM;
 	if ((rc = uv_loop_init(&w->loop)) != 0)
 		return rc;
@@ -106,6 +108,7 @@ worker_join(struct worker *w)
 	for (size_t i = 0; i < w->agent->ntunnels; i++)
 		SSL_SESSION_free(w->sessions[i]);
 	free(w->sessions);
+	free(w->session_gen);
 	free(w->listeners);
 	free(w->readbuf);
 	cq_pool_drain(&w->pool);

@@ -22,17 +22,20 @@
 struct conn;
 struct worker;
 
-/* One configured tunnel at run time; shared by all workers. */
+/*
+ * One configured tunnel at run time; shared by all workers.  cfg points
+ * into the first generation, which the agent keeps: only what a reload
+ * cannot change (name, mode, addresses) may be read through it.
+ */
 struct tunnel {
 	const struct cfg_tunnel	*cfg;
 	size_t			 index;
-	SSL_CTX			*ctx;
 	int			*fds;	/* a listening socket per worker */
 	atomic_uint		 active;	/* connections, all workers */
 };
 
 struct agent {
-	struct cfg	*cfg;
+	struct gen	*first;
 	struct tunnel	*tunnels;
 	size_t		 ntunnels;
 	unsigned	 nworkers;
@@ -61,6 +64,7 @@ struct worker {
 	struct conn	*conns;		/* open connections, for shutdown */
 	struct cq_pool	 pool;
 	SSL_SESSION	**sessions;	/* client tunnels: last session */
+	unsigned long	*session_gen;	/* generation each was made with */
 	char		*readbuf;	/* every read of this loop lands here */
 };
 

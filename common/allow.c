@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
@@ -178,5 +179,18 @@ allow_identity(X509 *cert, char *buf, size_t len)
 		snprintf(buf, len, "CN=%s", cn);
 	else
 		snprintf(buf, len, "(no CN)");
+	return buf;
+}
+
+char *
+allow_serial(X509 *cert, char *buf, size_t len)
+{
+	BIGNUM *bn = cert ? ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert),
+	    NULL) : NULL;
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+
+	snprintf(buf, len, "%s", hex ? hex : "-");
+	OPENSSL_free(hex);
+	BN_free(bn);
 	return buf;
 }

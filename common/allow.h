@@ -25,6 +25,9 @@ int	allow_match(const struct cfg_allow *a, X509 *cert, char *why,
 /* allow_spki_sha256(cert, out): SHA-256 of the DER SubjectPublicKeyInfo. */
 int	allow_spki_sha256(X509 *cert, unsigned char out[CFG_SPKI_LEN]);
 
+/* allow_serial(cert, buf, len): the serial number in hex, or "-". */
+char	*allow_serial(X509 *cert, char *buf, size_t len);
+
 /* allow_identity(cert, buf, len): "CN=app1" or a SAN when there is no CN. */
 char	*allow_identity(X509 *cert, char *buf, size_t len);
 

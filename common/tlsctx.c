@@ -74,6 +74,45 @@ load_key(const char *path)
 	return pkey;
 }
 
+/*
+ * load_crl: revoked peers are refused.  CRL_CHECK covers the peer's leaf;
+ * a CRL past its nextUpdate would make OpenSSL refuse every peer, so such
+ * a file is refused here instead.
+ */
+static int
+load_crl(struct ctxerr *E, SSL_CTX *ctx, const struct cfg_file *f)
+{
+	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+	X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+	STACK_OF(X509_OBJECT) *objs;
+	char ossl[512];
+	int n;
+
+	if (lookup == NULL ||
+	    (n = X509_load_crl_file(lookup, f->path, X509_FILETYPE_PEM)) <= 0) {
+		ctx_fail(E, f->line, "crl \"%s\": no usable PEM CRL (%s)",
+		    f->path, log_openssl_errors(ossl, sizeof(ossl)));
+		return -1;
+	}
+	objs = X509_STORE_get0_objects(store);
+	for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+		X509_OBJECT *o = sk_X509_OBJECT_value(objs, i);
+		const ASN1_TIME *next;
+
+		if (X509_OBJECT_get_type(o) != X509_LU_CRL)
+			continue;
+		next = X509_CRL_get0_nextUpdate(X509_OBJECT_get0_X509_CRL(o));
+		if (next != NULL && X509_cmp_current_time(next) < 0) {
+			ctx_fail(E, f->line, "crl \"%s\" has expired (its "
+			    "next update was due); issue a fresh one",
+			    f->path);
+			return -1;
+		}
+	}
+	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+	return 0;
+}
+
 static int
 alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
     const unsigned char *in, unsigned int inlen, void *arg)
@@ -103,7 +142,9 @@ tlsctx_new(const char *cfgfile, const struct cfg_tunnel *t, char *err,
 
 	if (check_readable(&E, "cert", &tls->cert) != 0 ||
 	    check_readable(&E, "key", &tls->key) != 0 ||
-	    check_readable(&E, "ca", &tls->ca) != 0)
+	    check_readable(&E, "ca", &tls->ca) != 0 ||
+	    (tls->crl.path != NULL &&
+	    check_readable(&E, "crl", &tls->crl) != 0))
 		return NULL;
 	if (stat(tls->key.path, &st) == 0 && (st.st_mode & 077) != 0)
 		return ctx_fail(&E, tls->key.line, "key \"%s\" is open to "
@@ -155,6 +196,9 @@ tlsctx_new(const char *cfgfile, const struct cfg_tunnel *t, char *err,
 		    log_openssl_errors(ossl, sizeof(ossl)));
 		goto fail;
 	}
+
+	if (tls->crl.path != NULL && load_crl(&E, ctx, &tls->crl) != 0)
+		goto fail;
 
 	if (server) {
 		static const unsigned char sid_ctx[] = "dbtls";

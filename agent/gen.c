@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gen.c: generations of config and TLS contexts.  The pointer to the
+ * current one is read under a mutex only when a connection is accepted,
+ * never on the data path.
+ */
+#include <stdlib.h>
+
+#include <uv.h>
+
+#include "common/tlsctx.h"
+#include "agent/conn.h"
+#include "agent/gen.h"
+
+static uv_once_t gen_once = UV_ONCE_INIT;
+static uv_mutex_t gen_lock;
+static struct gen *gen_in_force;
+
+static void
+gen_init_lock(void)
+{
+	if (uv_mutex_init(&gen_lock) != 0)
+		abort();
+}
+
+struct gen *
+gen_load(const char *path, unsigned long id, char *err, size_t len)
+{
+	struct gen *g = calloc(1, sizeof(*g));
+
+	if (g == NULL || (g->cfg = cfg_load(path, err, len)) == NULL ||
+	    (g->ctx = calloc(g->cfg->ntunnels, sizeof(*g->ctx))) == NULL) {
+		if (g != NULL && g->cfg != NULL)
+			snprintf(err, len, "%s: out of memory", path);
+		if (g != NULL)
+			cfg_free(g->cfg);
+		free(g);
+		return NULL;
+	}
+	atomic_init(&g->refs, 1);
+	g->id = id;
+	for (size_t i = 0; i < g->cfg->ntunnels; i++) {
+		const struct cfg_tunnel *t = &g->cfg->tunnels[i];
+
+		if ((g->ctx[i] = tlsctx_new(path, t, err, len)) == NULL) {
+			gen_unref(g);
+			return NULL;
+		}
+		if (t->mode == CFG_MODE_CLIENT) {
+			/* Sessions are kept per worker by the callback, not in
+			 * OpenSSL's locked internal cache. */
+			SSL_CTX_set_session_cache_mode(g->ctx[i],
+			    SSL_SESS_CACHE_CLIENT |
+			    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+			SSL_CTX_sess_set_new_cb(g->ctx[i], conn_new_session_cb);
+		}
+	}
+	return g;
+}
+
+struct gen *
+gen_ref(struct gen *g)
+{
+	atomic_fetch_add(&g->refs, 1);
+	return g;
+}
+
+void
+gen_unref(struct gen *g)
+{
+	if (g == NULL || atomic_fetch_sub(&g->refs, 1) != 1)
+		return;
+	for (size_t i = 0; g->ctx != NULL && i < g->cfg->ntunnels; i++)
+		SSL_CTX_free(g->ctx[i]);
+	free(g->ctx);
+	cfg_free(g->cfg);
+	free(g);
+}
+
+struct gen *
+gen_current(void)
+{
+	struct gen *g;
+
+	uv_once(&gen_once, gen_init_lock);
+	uv_mutex_lock(&gen_lock);
+	g = gen_ref(gen_in_force);
+	uv_mutex_unlock(&gen_lock);
+	return g;
+}
+
+void
+gen_install(struct gen *g)
+{
+	struct gen *old;
+
+	uv_once(&gen_once, gen_init_lock);
+	uv_mutex_lock(&gen_lock);
+	old = gen_in_force;
+	gen_in_force = g;
+	uv_mutex_unlock(&gen_lock);
+	gen_unref(old);
+}
