@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rotate.c: dbtls-certs rotate.  For every leaf certificate the agent
+ * config names (each file once), a new key of the same type and a new
+ * certificate with the same subject and SANs, from the CA in --ca.  The
+ * previous pair is kept as *.prev; the new key is installed before the
+ * new certificate, each by atomic rename, so a reload in between sees the
+ * old certificate with a new key, refuses it as a mismatch and keeps
+ * serving, and the next reload takes both.  With --reload the running
+ * agent is told: SIGHUP to the pid in the config's pidfile, or
+ * "systemctl reload dbtls-agent" when the config names none.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "common/cfg.h"
+#include "certs/pki.h"
+#include "certs/rotate.h"
+#include "certs/store.h"
+
+extern char **environ;
+
+/* validity_days: the old certificate's lifetime, which the new one keeps. */
+static int
+validity_days(X509 *x)
+{
+	int days = 0, secs = 0;
+
+	if (!ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(x),
+	    X509_get0_notAfter(x)) || days < 1)
+		return 90;
+	return days + (secs > 0);
+}
+
+/* trusted_by: the new leaf verifies against some certificate in ca. */
+static int
+trusted_by(X509 *leaf, const char *ca)
+{
+	int n, ok = 0;
+	X509 **certs = store_read_certs(ca, &n);
+
+	for (int i = 0; certs && i < n && !ok; i++)
+		ok = X509_verify(leaf, X509_get0_pubkey(certs[i])) == 1;
+	store_free_certs(certs, certs ? n : 0);
+	ERR_clear_error();
+	return ok;
+}
+
+static int
+rotate_one(const struct cfg_tunnel *t, struct pki_ca *ca, int days,
+    int dry_run)
+{
+	const char *crt = t->tls.cert.path, *keyp = t->tls.key.path;
+	char prev[4200], oldser[80], newser[80];
+	X509 **certs, *leaf = NULL;
+	EVP_PKEY *key = NULL;
+	GENERAL_NAMES *sans;
+	BIGNUM *bn;
+	char *hex;
+	int n, rc = -1;
+
+	if ((certs = store_read_certs(crt, &n)) == NULL)
+		return -1;
+	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(certs[0]), NULL);
+	hex = BN_bn2hex(bn);
+	snprintf(oldser, sizeof(oldser), "%s", hex);
+	OPENSSL_free(hex);
+	BN_free(bn);
+	if (dry_run) {
+		printf("would rotate %s and %s (serial %s, tunnel %s)\n", crt,
+		    keyp, oldser, t->name);
+		store_free_certs(certs, n);
+		return 0;
+	}
+	sans = pki_cert_sans(certs[0]);
+	if ((key = pki_keygen(pki_keytype_of(X509_get0_pubkey(certs[0]))))
+	    == NULL || (leaf = pki_make_leaf(key,
+	    X509_get_subject_name(certs[0]), sans, ca,
+	    days ? days : validity_days(certs[0]))) == NULL)
+		goto out;
+	snprintf(prev, sizeof(prev), "%s.prev", crt);
+	if (store_copy(crt, prev) != 0)
+		goto out;
+	snprintf(prev, sizeof(prev), "%s.prev", keyp);
+	if (store_copy(keyp, prev) != 0)
+		goto out;
+	if (store_write_key(keyp, key, 1) != 0)
+		goto out;
+	/* The leaf, then the CA when it is an intermediate. */
+	{
+		X509 *chain[2] = { leaf, ca->cert };
+		int self = X509_check_issued(ca->cert, ca->cert) == X509_V_OK;
+
+		if (store_write_certs(crt, chain, self ? 1 : 2, 1) != 0)
+			goto out;
+	}
+	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(leaf), NULL);
+	hex = BN_bn2hex(bn);
+	snprintf(newser, sizeof(newser), "%s", hex);
+	OPENSSL_free(hex);
+	BN_free(bn);
+	printf("rotated %s (serial %s -> %s), previous kept as %s.prev\n",
+	    crt, oldser, newser, crt);
+	if (!trusted_by(leaf, t->tls.ca.path))
+		fprintf(stderr, "dbtls-certs: note: %s/ca.crt is not in %s: "
+		    "peers that trust only that file will refuse %s\n",
+		    ca->dir, t->tls.ca.path, crt);
+	rc = 0;
+out:
+	GENERAL_NAMES_free(sans);
+	X509_free(leaf);
+	EVP_PKEY_free(key);
+	store_free_certs(certs, n);
+	return rc;
+}
+
+static int
+tell_agent(const struct cfg *cfg)
+{
+	char *argv[] = { "systemctl", "reload", "dbtls-agent.service", NULL };
+	long pid;
+	FILE *f;
+	pid_t child;
+	int status;
+
+	if (cfg->pidfile == NULL) {
+		if (posix_spawnp(&child, "systemctl", NULL, NULL, argv,
+		    environ) != 0 || waitpid(child, &status, 0) < 0 ||
+		    !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "dbtls-certs: the config names no "
+			    "pidfile and \"systemctl reload dbtls-agent\" "
+			    "failed: reload the agent yourself\n");
+			return -1;
+		}
+		printf("asked systemd to reload dbtls-agent\n");
+		return 0;
+	}
+	if ((f = fopen(cfg->pidfile, "r")) == NULL ||
+	    fscanf(f, "%ld", &pid) != 1 || pid <= 1) {
+		fprintf(stderr, "dbtls-certs: cannot read a pid from %s%s%s\n",
+		    cfg->pidfile, f ? "" : ": ", f ? "" : strerror(errno));
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	if (kill((pid_t)pid, SIGHUP) != 0) {
+		fprintf(stderr, "dbtls-certs: cannot signal the agent (pid "
+		    "%ld from %s): %s\n", pid, cfg->pidfile, strerror(errno));
+		return -1;
+	}
+	printf("asked the agent (pid %ld) to reload\n", pid);
+	return 0;
+}
+
+int
+rotate_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "ca", required_argument, NULL, 'a' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "reload", no_argument, NULL, 'r' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL, *cadir = NULL;
+	int days = 0, reload = 0, dry = 0, ch, rc = 0;
+	struct pki_ca ca;
+	struct cfg *cfg;
+	char err[1024];
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'a':
+			cadir = optarg;
+			break;
+		case 'd':
+			days = atoi(optarg);
+			break;
+		case 'r':
+			reload = 1;
+			break;
+		case 'n':
+			dry = 1;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (path == NULL || cadir == NULL || optind != argc || days < 0) {
+		fprintf(stderr, "usage: dbtls-certs rotate --config FILE --ca "
+		    "DIR [--days N] [--reload] [--dry-run]\n");
+		return 2;
+	}
+	if ((cfg = cfg_load(path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "dbtls-certs: %s\n", err);
+		return 2;
+	}
+	if (pki_ca_load(cadir, &ca) != 0) {
+		cfg_free(cfg);
+		return 2;
+	}
+	for (size_t i = 0; i < cfg->ntunnels && rc == 0; i++) {
+		const struct cfg_tunnel *t = &cfg->tunnels[i];
+		int done = 0;
+
+		for (size_t j = 0; j < i && !done; j++)
+			done = strcmp(cfg->tunnels[j].tls.cert.path,
+			    t->tls.cert.path) == 0;
+		if (!done && rotate_one(t, &ca, days, dry) != 0)
+			rc = 2;
+	}
+	if (rc == 0 && reload && !dry && tell_agent(cfg) != 0)
+		rc = 2;
+	pki_ca_free(&ca);
+	cfg_free(cfg);
+	return rc;
+}
