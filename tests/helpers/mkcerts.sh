@@ -8,6 +8,7 @@
 #   expired.crt/key   CN=app1, validity ended in 2021
 #   wrongname.crt/key CN=wrong, DNS:wrong.example.com (a server cert for another host)
 #   rogue-ca.crt, rogue.crt/key  CN=app1 from a CA nobody trusts
+#   expired-ca.crt/key  a CA whose validity ended in 2021
 set -eu
 d=$1
 mkdir -p "$d"
@@ -71,8 +72,17 @@ commonName = supplied
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = serverAuth,clientAuth
+[ca_ext]
+basicConstraints = critical,CA:TRUE,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
 EOF2
 openssl ca -batch -config ca-db/ca.cnf -cert ca.crt -keyfile ca.key \
 	-in expired.csr -out expired.crt -rand_serial \
 	-startdate 20200101000000Z -enddate 20210101000000Z >/dev/null 2>&1
-rm -rf ca-db expired.csr
+# A CA whose validity ended in 2021.
+key expired-ca
+openssl req -new -key expired-ca.key -subj "/CN=expired CA" -out expired-ca.csr 2>/dev/null
+openssl ca -batch -selfsign -config ca-db/ca.cnf -keyfile expired-ca.key \
+	-in expired-ca.csr -out expired-ca.crt -rand_serial -extensions ca_ext \
+	-startdate 20200101000000Z -enddate 20210101000000Z >/dev/null 2>&1
+rm -rf ca-db expired.csr expired-ca.csr

@@ -3,8 +3,8 @@
 # agents on free loopback ports, and in an EXIT trap stops them all and
 # shows their logs when the case failed.
 #
-# CTest passes AGENT (the dbtls-agent binary), SRC (source tree) and BIN
-# (build tree, for helper programs).
+# CTest passes AGENT and CERTS (the dbtls-agent and dbtls-certs
+# binaries), SRC (source tree) and BIN (build tree, for helper programs).
 set -eu
 
 : "${AGENT:?AGENT must name the dbtls-agent binary}"
