@@ -1,6 +1,7 @@
 #!/bin/sh
 # demo.sh: the whole story on one machine.  Installs what is needed
-# (Debian 12, as root), builds dbtls, issues a CA and certificates, starts
+# (Debian 12, as root), builds dbtls, issues a CA and certificates with
+# dbtls-certs, starts
 # a real PostgreSQL that knows nothing of TLS, a server agent in front of
 # it, a client agent beside the "app", and runs queries through the
 # tunnel, showing what each agent logged about the TLS connection.
@@ -30,11 +31,16 @@ free_port() {
 }
 step() { printf '\n== %s\n' "$*"; }
 
-step "1. A CA and certificates for both agents (ECDSA P-256)"
-sh tests/helpers/mkcerts.sh "$D/pki"
-for c in ca server app1; do
-	printf '   %-11s %s\n' "$c.crt" "$(openssl x509 -in "$D/pki/$c.crt" -noout -subject -enddate | tr '\n' ' ')"
-done
+step "1. A CA and certificates for both agents, with dbtls-certs (ECDSA P-256)"
+C=build/dbtls-certs
+$C init-ca --dir "$D/ca" --cn "demo CA" | sed 's/^/   /'
+mkdir -p "$D/pki"
+$C issue --ca "$D/ca" --cn dbserver --dns localhost --ip 127.0.0.1 --out "$D/pki" | sed 's/^/   /'
+$C issue --ca "$D/ca" --cn app1 --dns app1.example.com --out "$D/pki" | sed 's/^/   /'
+mv "$D/pki/dbserver.crt" "$D/pki/server.crt"
+mv "$D/pki/dbserver.key" "$D/pki/server.key"
+cp "$D/ca/ca.crt" "$D/pki/ca.crt"
+$C inspect "$D/pki/app1.crt" | sed 's/^/   /'
 
 step "2. PostgreSQL 15 with no TLS at all, on its unix socket only"
 mkdir -p "$D/pgdata" "$D/sock"
@@ -97,7 +103,11 @@ for f in client server; do
 	grep -E ' (open|close) ' "$D/$f.log" | tail -n 2 | sed 's/^[^ ]* [^ ]* info: /     /'
 done
 
-step "7. A plaintext client straight to the server agent is refused"
+step "7. dbtls-certs check on both agents' configs"
+$C check --config "$D/server.conf" | sed 's/^/   /'
+$C check --config "$D/client.conf" | sed 's/^/   /'
+
+step "8. A plaintext client straight to the server agent is refused"
 psql "host=127.0.0.1 port=$SPORT user=postgres dbname=postgres sslmode=disable" -X -c 'select 1' 2>&1 |
 	sed 's/^/   /' || true
 echo
