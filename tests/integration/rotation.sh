@@ -133,6 +133,15 @@ log_has server 'reload \(SIGHUP\) failed, keeping the current certificates and c
 out=$(psql "host=localhost port=$SPORT user=postgres dbname=postgres sslmode=verify-full sslrootcert=$PKI/ca.crt sslcert=$T/spare/app1.crt sslkey=$T/spare/app1.key" \
 	-X -At -c "select 'still ok'") || fail "not serving after a failed reload: $out"
 cp "$T/good.key" "$PKI/server.key"
+
+say "a reload takes a new allow list"
+sed -i 's/allow = { cn = \[ "app1" \]; };/allow = { cn = [ "app9" ]; };/' "$T/server.conf"
+grep -q app9 "$T/server.conf" || fail "could not change the allow list"
+kill -HUP "$(cat "$T/server.pid")"
+sleep 0.5
+psql "host=localhost port=$SPORT user=postgres dbname=postgres sslmode=verify-full sslrootcert=$PKI/ca.crt sslcert=$T/spare/app1.crt sslkey=$T/spare/app1.key" \
+	-X -At -c "select 1" >"$T/app9.out" 2>&1 && fail "app1 served after it was no longer allowed"
+log_has server 'peer certificate is not allowed: it carries CN=app1' || fail "no log line for the new allow list"
 exec 3>&-
 wait $LONG || true
 pass
