@@ -10,7 +10,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential cmake pkg-config libssl-dev openssl libuv1-dev
 libconfig-dev libmongoc-dev libbson-dev postgresql postgresql-client
-python3 iproute2 procps jq"
+python3 iproute2 procps jq stunnel4 haproxy gnuplot-nox"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
