@@ -120,6 +120,7 @@ struct conn {
 
 static void	conn_close(struct conn *c, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
+static int	to_bufs(const struct cq *q, uv_buf_t *bufs, size_t *total);
 static void	side_flush(struct side *s);
 static void	tls_progress(struct conn *c);
 static void	start_relaying(struct conn *c);
@@ -240,14 +241,14 @@ conn_close(struct conn *c, const char *fmt, ...)
 	/* A close_notify tells the peer the stream ended on purpose. */
 	if (c->handshaken && c->tls.connected && !c->tls.shut_sent &&
 	    c->tls.inflight == 0) {
-		uv_buf_t b;
-		char alert[128];
+		uv_buf_t bufs[MAX_SPANS];
+		size_t total;
+		int n;
 
 		tlsio_shutdown(c->tio);
-		b.len = tlsio_out_take(c->tio, alert, sizeof(alert));
-		b.base = alert;
-		if (c->tls.out.len == 0 && b.len > 0)
-			(void)uv_try_write(&c->tls.h.stream, &b, 1);
+		n = to_bufs(&c->tls.out, bufs, &total);
+		if (n > 0)
+			(void)uv_try_write(&c->tls.h.stream, bufs, (unsigned)n);
 	}
 
 	if (c->counted)
@@ -467,22 +468,19 @@ queue_bytes(struct conn *c, struct side *s, const void *p, size_t n)
 	return c->state == CONN_CLOSING ? -1 : 0;
 }
 
-/* flush_cipher: move what OpenSSL produced onto the tls side. */
+/* tls_out_cb: OpenSSL's ciphertext goes straight into the tls queue. */
+static int
+tls_out_cb(void *arg, const void *p, size_t n)
+{
+	struct conn *c = arg;
+
+	return cq_append(&c->tls.out, &c->w->pool, p, n);
+}
+
+/* flush_cipher: send what OpenSSL produced. */
 static int
 flush_cipher(struct conn *c)
 {
-	struct cq_pool *p = &c->w->pool;
-
-	while (tlsio_out_pending(c->tio) > 0) {
-		size_t space;
-		char *room = cq_room(&c->tls.out, p, &space);
-
-		if (room == NULL) {
-			conn_close(c, "out of memory");
-			return -1;
-		}
-		cq_commit(&c->tls.out, tlsio_out_take(c->tio, room, space));
-	}
 	side_flush(&c->tls);
 	return c->state == CONN_CLOSING ? -1 : 0;
 }
@@ -648,8 +646,8 @@ start_tls(struct conn *c)
 	const struct cfg_tunnel *t = c->cfg;
 	SSL *ssl;
 
-	if ((c->tio = tlsio_new(c->gen->ctx[c->t->index], !is_client(c))) ==
-	    NULL) {
+	if ((c->tio = tlsio_new(c->gen->ctx[c->t->index], !is_client(c),
+	    tls_out_cb, c)) == NULL) {
 		conn_close(c, "out of memory");
 		return -1;
 	}
@@ -749,12 +747,11 @@ negotiated_server(struct conn *c, const uint8_t *p, size_t n)
 		if (start_tls(c) != 0)
 			return;
 		c->direct_tls = 1;
-		if (tlsio_feed(c->tio, c->sniff, c->nsniff) != 0 ||
-		    tlsio_feed(c->tio, p, n) != 0) {
-			conn_close(c, "out of memory");
-			return;
-		}
+		tlsio_feed(c->tio, c->sniff, c->nsniff);
+		tlsio_feed(c->tio, p, n);
 		tls_progress(c);
+		if (c->state != CONN_CLOSING && tlsio_feed_end(c->tio) != 0)
+			conn_close(c, "out of memory");
 		return;
 	case PG_STARTUP:
 		len = pgwire_error(err, sizeof(err), "28000", "this server "
@@ -782,11 +779,10 @@ on_tls_data(struct conn *c, const uint8_t *p, size_t n)
 			negotiated_server(c, p, n);
 		return;
 	}
-	if (tlsio_feed(c->tio, p, n) != 0) {
-		conn_close(c, "out of memory");
-		return;
-	}
+	tlsio_feed(c->tio, p, n);	/* lent until tlsio_feed_end */
 	tls_progress(c);
+	if (c->state != CONN_CLOSING && tlsio_feed_end(c->tio) != 0)
+		conn_close(c, "out of memory");
 }
 
 /* ------------------------------------------------------------ plain side */
@@ -945,11 +941,8 @@ read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		on_plain_data(c, (const uint8_t *)buf->base, (size_t)nread);
 	else
 		on_tls_data(c, (const uint8_t *)buf->base, (size_t)nread);
-	if (c->state == CONN_CLOSING)
-		return;
-	if (c->tio != NULL)
-		tlsio_trim(c->tio);
-	flow(c);
+	if (c->state != CONN_CLOSING)
+		flow(c);
 }
 
 static void

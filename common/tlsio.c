@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tlsio.c: OpenSSL over two memory BIOs.  The write BIO never pushes back,
- * so callers bound what they write by watching their own queues.  On
- * failure the OpenSSL error queue and the verification result become one
- * readable sentence, kept for the caller's log line.
+ * tlsio.c: OpenSSL over a BIO of our own.  Reads come from the buffer the
+ * caller lends (the bytes just read from the socket), and only a partial
+ * record left at the end is copied, into a "spill" buffer that exists only
+ * while it holds bytes.  Writes go straight to the caller's callback.
+ * An idle connection so holds no I/O buffer here at all, and bulk data is
+ * copied once less each way than with memory BIOs.  On failure the
+ * OpenSSL error queue and the verification result become one readable
+ * sentence, kept for the caller's log line.
  */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/buffer.h>
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
@@ -17,32 +23,114 @@
 #include "common/tlsio.h"
 
 struct tlsio {
-	SSL	*ssl;
-	BIO	*rbio;	/* ciphertext from the peer */
-	BIO	*wbio;	/* ciphertext to the peer */
-	char	 error[384];
+	SSL		*ssl;
+	const uint8_t	*in;		/* lent by tlsio_feed */
+	size_t		 in_len;
+	uint8_t		*spill;		/* unread bytes kept across feeds */
+	size_t		 spill_off;
+	size_t		 spill_len;
+	tlsio_out_fn	 out;
+	void		*out_arg;
+	char		 error[384];
 };
 
+static BIO_METHOD *bio_method;
+static pthread_once_t bio_once = PTHREAD_ONCE_INIT;
+
+static int
+bio_read_cb(BIO *b, char *buf, int len)
+{
+	struct tlsio *t = BIO_get_data(b);
+	size_t n, want = (size_t)len;
+
+	BIO_clear_retry_flags(b);
+	if (t->spill_len > 0) {
+		n = t->spill_len < want ? t->spill_len : want;
+		memcpy(buf, t->spill + t->spill_off, n);
+		t->spill_off += n;
+		t->spill_len -= n;
+		if (t->spill_len == 0) {
+			free(t->spill);
+			t->spill = NULL;
+			t->spill_off = 0;
+		}
+		return (int)n;
+	}
+	if (t->in_len > 0) {
+		n = t->in_len < want ? t->in_len : want;
+		memcpy(buf, t->in, n);
+		t->in += n;
+		t->in_len -= n;
+		return (int)n;
+	}
+	BIO_set_retry_read(b);	/* nothing yet: wait, never end of file */
+	return -1;
+}
+
+static int
+bio_write_cb(BIO *b, const char *buf, int len)
+{
+	struct tlsio *t = BIO_get_data(b);
+
+	BIO_clear_retry_flags(b);
+	if (t->out(t->out_arg, buf, (size_t)len) != 0)
+		return -1;
+	return len;
+}
+
+static long
+bio_ctrl_cb(BIO *b, int cmd, long num, void *ptr)
+{
+	struct tlsio *t = BIO_get_data(b);
+
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;
+	case BIO_CTRL_PENDING:
+		return (long)(t->spill_len + t->in_len);
+	case BIO_CTRL_WPENDING:
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static void
+method_init(void)
+{
+	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+	    "dbtls");
+
+	if (m == NULL || !BIO_meth_set_read(m, bio_read_cb) ||
+	    !BIO_meth_set_write(m, bio_write_cb) ||
+	    !BIO_meth_set_ctrl(m, bio_ctrl_cb)) {
+		BIO_meth_free(m);
+		return;
+	}
+	bio_method = m;
+}
+
 struct tlsio *
-tlsio_new(SSL_CTX *ctx, int server)
+tlsio_new(SSL_CTX *ctx, int server, tlsio_out_fn out, void *arg)
 {
 	struct tlsio *t;
+	BIO *b;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
-	if ((t->ssl = SSL_new(ctx)) == NULL ||
-	    (t->rbio = BIO_new(BIO_s_mem())) == NULL ||
-	    (t->wbio = BIO_new(BIO_s_mem())) == NULL) {
-		BIO_free(t->rbio);
+	t->out = out;
+	t->out_arg = arg;
+	pthread_once(&bio_once, method_init);
+	if (bio_method == NULL || (t->ssl = SSL_new(ctx)) == NULL ||
+	    (b = BIO_new(bio_method)) == NULL) {
 		SSL_free(t->ssl);
 		free(t);
 		ERR_clear_error();
 		return NULL;
 	}
-	/* An empty read BIO means "wait for more", never end of file. */
-	BIO_set_mem_eof_return(t->rbio, -1);
-	BIO_set_mem_eof_return(t->wbio, -1);
-	SSL_set_bio(t->ssl, t->rbio, t->wbio);	/* SSL owns both now */
+	BIO_set_data(b, t);
+	BIO_set_init(b, 1);
+	SSL_set_bio(t->ssl, b, b);	/* SSL owns it now */
 	if (server)
 		SSL_set_accept_state(t->ssl);
 	else
@@ -56,6 +144,7 @@ tlsio_free(struct tlsio *t)
 	if (t == NULL)
 		return;
 	SSL_free(t->ssl);
+	free(t->spill);
 	free(t);
 }
 
@@ -65,19 +154,46 @@ tlsio_ssl(struct tlsio *t)
 	return t->ssl;
 }
 
-int
-tlsio_feed(struct tlsio *t, const void *p, size_t n)
+/* keep: append bytes to the spill buffer. */
+static int
+keep(struct tlsio *t, const uint8_t *p, size_t n)
 {
-	size_t done;
+	uint8_t *s;
 
 	if (n == 0)
 		return 0;
-	if (BIO_write_ex(t->rbio, p, n, &done) != 1 || done != n) {
-		ERR_clear_error();
+	if (t->spill_off > 0) {		/* compact before growing */
+		memmove(t->spill, t->spill + t->spill_off, t->spill_len);
+		t->spill_off = 0;
+	}
+	if ((s = realloc(t->spill, t->spill_len + n)) == NULL) {
 		snprintf(t->error, sizeof(t->error), "out of memory");
 		return -1;
 	}
+	memcpy(s + t->spill_len, p, n);
+	t->spill = s;
+	t->spill_len += n;
 	return 0;
+}
+
+void
+tlsio_feed(struct tlsio *t, const void *p, size_t n)
+{
+	/* A second loan before the first is used up: keep the first. */
+	if (t->in_len > 0 && keep(t, t->in, t->in_len) == 0)
+		t->in_len = 0;
+	t->in = p;
+	t->in_len = n;
+}
+
+int
+tlsio_feed_end(struct tlsio *t)
+{
+	int rc = keep(t, t->in, t->in_len);
+
+	t->in = NULL;
+	t->in_len = 0;
+	return rc;
 }
 
 /* failed: turn the error state into a sentence in t->error. */
@@ -167,58 +283,6 @@ tlsio_shutdown(struct tlsio *t)
 	if (!(SSL_get_shutdown(t->ssl) & SSL_SENT_SHUTDOWN))
 		(void)SSL_shutdown(t->ssl);
 	ERR_clear_error();
-}
-
-size_t
-tlsio_out_take(struct tlsio *t, void *p, size_t cap)
-{
-	size_t got = 0;
-
-	if (BIO_read_ex(t->wbio, p, cap, &got) != 1)
-		got = 0;
-	return got;
-}
-
-size_t
-tlsio_out_pending(const struct tlsio *t)
-{
-	return BIO_ctrl_pending(t->wbio);
-}
-
-/* Memory BIOs keep their peak allocation; past this, replace them. */
-#define TRIM_ABOVE 4096
-
-static BIO *
-trimmed(BIO *b)
-{
-	BUF_MEM *bm = NULL;
-	BIO *fresh;
-
-	if (BIO_ctrl_pending(b) != 0 || BIO_get_mem_ptr(b, &bm) != 1 ||
-	    bm == NULL || bm->max <= TRIM_ABOVE)
-		return NULL;
-	if ((fresh = BIO_new(BIO_s_mem())) == NULL) {
-		ERR_clear_error();
-		return NULL;
-	}
-	BIO_set_mem_eof_return(fresh, -1);
-	return fresh;
-}
-
-void
-tlsio_trim(struct tlsio *t)
-{
-	BIO *b;
-
-	/* SSL_set0_*bio frees the BIO it replaces. */
-	if ((b = trimmed(t->rbio)) != NULL) {
-		SSL_set0_rbio(t->ssl, b);
-		t->rbio = b;
-	}
-	if ((b = trimmed(t->wbio)) != NULL) {
-		SSL_set0_wbio(t->ssl, b);
-		t->wbio = b;
-	}
 }
 
 const char *

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tlsio.h: one TLS connection over memory buffers.  It knows OpenSSL and
- * bytes, not sockets: the caller feeds ciphertext read from the network,
- * takes ciphertext to send, and reads and writes plaintext.
+ * tlsio.h: one TLS connection over caller-owned bytes.  It knows OpenSSL
+ * and bytes, not sockets: the caller lends it ciphertext read from the
+ * network, receives ciphertext to send through a callback, and reads and
+ * writes plaintext.  No copy is made that OpenSSL does not need: input is
+ * read in place, output goes straight to the caller's queue.
  */
 #ifndef COMMON_TLSIO_H
 #define COMMON_TLSIO_H
@@ -20,19 +22,28 @@ enum tlsio_rc {
 	TLSIO_FAILED,	/* fatal; tlsio_error() says why */
 };
 
+/* tlsio_out_fn(arg, p, n): take n bytes of ciphertext; 0, or -1 (no memory). */
+typedef int	(*tlsio_out_fn)(void *arg, const void *p, size_t n);
+
 /*
- * tlsio_new(ctx, server): a new connection on ctx (which it references).
- * Returns NULL if memory is short.  The caller owns it; tlsio_free()
- * releases it and accepts NULL.
+ * tlsio_new(ctx, server, out, arg): a new connection on ctx (which it
+ * references) whose ciphertext goes to out(arg, ...).  Returns NULL if
+ * memory is short.  The caller owns it; tlsio_free() accepts NULL.
  */
-struct tlsio	*tlsio_new(SSL_CTX *ctx, int server);
+struct tlsio	*tlsio_new(SSL_CTX *ctx, int server, tlsio_out_fn out, void *arg);
 void		 tlsio_free(struct tlsio *t);
 
 /* tlsio_ssl(t): the SSL object, borrowed, for settings and inspection. */
 SSL		*tlsio_ssl(struct tlsio *t);
 
-/* tlsio_feed(t, p, n): ciphertext from the peer; copies it.  0 or -1. */
-int		 tlsio_feed(struct tlsio *t, const void *p, size_t n);
+/*
+ * tlsio_feed(t, p, n): lend ciphertext from the peer; t reads it in place
+ * until tlsio_feed_end(t), which keeps a copy of what was not consumed (at
+ * most a partial record) and returns 0, or -1 if memory is short.  Between
+ * the two, call tlsio_handshake/tlsio_read.
+ */
+void		 tlsio_feed(struct tlsio *t, const void *p, size_t n);
+int		 tlsio_feed_end(struct tlsio *t);
 
 /* tlsio_handshake(t): advance the handshake: OK when complete. */
 enum tlsio_rc	 tlsio_handshake(struct tlsio *t);
@@ -43,21 +54,11 @@ enum tlsio_rc	 tlsio_handshake(struct tlsio *t);
  */
 enum tlsio_rc	 tlsio_read(struct tlsio *t, void *p, size_t cap, size_t *got);
 
-/* tlsio_write(t, p, n): encrypt all n bytes into the output.  0 or -1. */
+/* tlsio_write(t, p, n): encrypt all n bytes to the output.  0 or -1. */
 int		 tlsio_write(struct tlsio *t, const void *p, size_t n);
 
-/* tlsio_shutdown(t): queue a close_notify alert.  Reads may go on. */
+/* tlsio_shutdown(t): send a close_notify alert.  Reads may go on. */
 void		 tlsio_shutdown(struct tlsio *t);
-
-/* tlsio_out_take(t, p, cap): move up to cap bytes of ciphertext to p. */
-size_t		 tlsio_out_take(struct tlsio *t, void *p, size_t cap);
-size_t		 tlsio_out_pending(const struct tlsio *t);
-
-/*
- * tlsio_trim(t): give back buffer memory a burst left behind, once both
- * directions are drained, so an idle connection stays small.
- */
-void		 tlsio_trim(struct tlsio *t);
 
 /* tlsio_error(t): why the last call failed, for one log line. */
 const char	*tlsio_error(const struct tlsio *t);
