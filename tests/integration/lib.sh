@@ -36,7 +36,11 @@ cleanup() {
 			tail -n 60 "$f"
 		done
 	fi
-	rm -rf "$T"
+	if [ -n "${KEEP:-}" ]; then
+		echo "kept $T"
+	else
+		rm -rf "$T"
+	fi
 }
 trap 'cleanup' EXIT
 trap 'exit 1' INT TERM

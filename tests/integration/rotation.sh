@@ -102,7 +102,8 @@ say "  $ok new connections during the rotations, $bad failed"
 
 say "the long session is alive on the same backend"
 echo "select 'alive-' || pg_backend_pid();" >&3
-wait_for test "$(grep -c alive- "$T/long.out")" -ge 2 || fail "long session died: $(cat "$T/long.out")"
+wait_for sh -c "[ \$(grep -c alive- '$T/long.out') -ge 2 ]" ||
+	fail "long session died: $(cat "$T/long.out")"
 [ "$(sed -n 's/^alive-//p' "$T/long.out" | sort -u)" = "$long_pid" ] || fail "long session changed backend"
 
 say "revocation: a revoked client certificate is refused, another is not"
