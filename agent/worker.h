@@ -17,7 +17,7 @@
 #include "common/cfg.h"
 #include "common/cq.h"
 
-#define WORKER_READ_SIZE (64 * 1024)
+#define WORKER_READ_SIZE (256 * 1024)
 
 struct conn;
 struct worker;
