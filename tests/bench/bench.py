@@ -103,6 +103,7 @@ def start_dbtls(t, backend, pg, pki, build):
     agent = os.path.join(build, "dbtls-agent")
     with open(t.d + "/server.conf", "w") as f:
         f.write(f'''log_level = "warning";
+max_connections = 19000;
 tls = {{ cert = "{pki}/server.crt"; key = "{pki}/server.key"; ca = "{pki}/ca.crt"; }};
 tunnels = (
   {{ name = "bench"; mode = "server"; protocol = "tcp"; listen = "127.0.0.1:{sb}";
@@ -112,6 +113,7 @@ tunnels = (
 ''')
     with open(t.d + "/client.conf", "w") as f:
         f.write(f'''log_level = "warning";
+max_connections = 19000;
 tls = {{ cert = "{pki}/app1.crt"; key = "{pki}/app1.key"; ca = "{pki}/ca.crt"; }};
 tunnels = (
   {{ name = "bench"; mode = "client"; protocol = "tcp"; listen = "127.0.0.1:{t.bench_port}";
