@@ -50,7 +50,11 @@ def wait_port(port, timeout=10):
 
 
 def run(cmd, **kw):
-    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if p.returncode != 0:
+        raise SystemExit("bench: %s failed (%d): %s%s" % (
+            " ".join(cmd), p.returncode, p.stderr, p.stdout))
+    return p.stdout
 
 
 def cpu_ticks(pids):

@@ -26,6 +26,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -451,6 +452,8 @@ idle(int port, int n)
 int
 main(int argc, char **argv)
 {
+	/* Peers go away mid-stream on purpose; that is an error code here. */
+	signal(SIGPIPE, SIG_IGN);
 	pattern_init();
 	if (argc == 3 && strcmp(argv[1], "server") == 0)
 		return server(atoi(argv[2]));
