@@ -10,7 +10,9 @@
  *   client:  DIALING -> [NEGOTIATING: SSLRequest, wait 'S'] -> HANDSHAKE
  *            -> RELAYING
  *   server:  [NEGOTIATING: read SSLRequest, answer 'S'] -> HANDSHAKE
- *            -> DIALING (database) -> RELAYING
+ *            -> DIALING (database, once the first bytes arrive) -> RELAYING
+ *   pooled:  client with prewarm: DIALING -> ... -> POOLED (handshaken,
+ *            no app yet) -> RELAYING when an app connects
  *   any:     -> CLOSING (waiting for close callbacks) -> freed
  *
  * NEGOTIATING exists only for protocol "postgresql".  In client mode the
@@ -53,13 +55,17 @@ enum conn_state {
 	CONN_DIALING,		/* connecting to the other agent or the db */
 	CONN_NEGOTIATING,	/* PostgreSQL SSLRequest exchange */
 	CONN_HANDSHAKE,		/* TLS handshake */
+	CONN_POOLED,		/* client: handshaken, waiting for an app */
 	CONN_RELAYING,		/* both sides up, bytes flow */
 	CONN_CLOSING,		/* waiting for close callbacks */
 };
 
 static const char *const state_names[] = {
-	"dialing", "negotiating", "handshake", "relaying", "closing",
+	"dialing", "negotiating", "handshake", "pooled", "relaying", "closing",
 };
+
+#define POOL_MAX_AGE_MS		30000	/* a prewarmed connection's life */
+#define FIRST_DATA_MS		120000	/* server: wait for the first bytes */
 
 struct side {
 	union {
@@ -105,6 +111,10 @@ struct conn {
 	int		 handshaken;
 	int		 direct_tls;	/* server: ClientHello without 'S' */
 	int		 app_negotiating; /* client pg: filtering the app */
+	int		 pooled;	/* made for the prewarm pool */
+	int		 attached;	/* an app is on the plain side */
+	int		 dial_on_data;	/* server: dial the db at first bytes */
+	struct conn	*pool_next;	/* in the pool's ready list */
 	uint8_t		 sniff[8];	/* first bytes of a pg exchange */
 	size_t		 nsniff;
 	struct cq	 held;		/* client: app bytes before TLS is up */
@@ -210,6 +220,33 @@ tls_desc(struct conn *c, char *buf, size_t len)
 	    SSL_get_cipher_name(ssl), SSL_session_reused(ssl) ? "yes" : "no");
 }
 
+static struct pool *
+pool_of(struct conn *c)
+{
+	return &c->w->pools[c->t->index];
+}
+
+/* pool_forget: an unused pooled connection is going away. */
+static void
+pool_forget(struct conn *c)
+{
+	struct pool *p = pool_of(c);
+	struct conn **pp;
+
+	if (c->state != CONN_POOLED) {
+		p->npending--;
+		return;
+	}
+	/* Not listed any more when pool_take has just unlisted it. */
+	for (pp = &p->ready; *pp != NULL; pp = &(*pp)->pool_next) {
+		if (*pp == c) {
+			*pp = c->pool_next;
+			p->nready--;
+			return;
+		}
+	}
+}
+
 /*
  * conn_close: log the one close line, then close every handle.  The
  * connection is freed by the last close callback; callers return at once.
@@ -226,10 +263,14 @@ conn_close(struct conn *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
+	if (c->pooled && !c->attached)
+		pool_forget(c);
 	up = is_client(c) ? c->plain_in : c->tls_in;
 	down = is_client(c) ? c->tls_in : c->plain_in;
 	tls_desc(c, tls, sizeof(tls));
-	conn_log(c, LOG_LVL_INFO, "close identity=%s serial=%s %s to_db=%llu "
+	/* A prewarmed connection no app used is not worth an info line. */
+	conn_log(c, c->pooled && !c->attached ? LOG_LVL_DEBUG : LOG_LVL_INFO,
+	    "close identity=%s serial=%s %s to_db=%llu "
 	    "from_db=%llu duration=%.3fs state=%s reason=\"%s\"",
 	    c->ident[0] ? c->ident : "-", c->serial[0] ? c->serial : "-", tls,
 	    (unsigned long long)up,
@@ -286,8 +327,15 @@ timer_cb(uv_timer_t *timer)
 
 	switch (c->state) {
 	case CONN_DIALING:
-		conn_close(c, "connect to %s timed out",
-		    is_client(c) ? "server" : "database");
+		if (c->dial_on_data)
+			conn_close(c, "peer sent nothing after the handshake");
+		else
+			conn_close(c, "connect to %s timed out",
+			    is_client(c) ? "server" : "database");
+		return;
+	case CONN_POOLED:
+		conn_close(c, "prewarmed connection unused for %u s",
+		    POOL_MAX_AGE_MS / 1000);
 		return;
 	case CONN_NEGOTIATING:
 	case CONN_HANDSHAKE:
@@ -513,9 +561,12 @@ side_eof(struct conn *c, struct side *s)
 		/* else start_relaying() sends held bytes, then ends. */
 		return;
 	}
-	if (c->state == CONN_NEGOTIATING || c->state == CONN_HANDSHAKE) {
-		conn_close(c, "%s closed the connection during TLS setup",
-		    s->name);
+	if (c->state == CONN_NEGOTIATING || c->state == CONN_HANDSHAKE ||
+	    c->state == CONN_POOLED || c->dial_on_data) {
+		conn_close(c, "%s closed the connection %s", s->name,
+		    c->state == CONN_POOLED ? "while it was prewarmed" :
+		    c->dial_on_data ? "before sending anything" :
+		    "during TLS setup");
 		return;
 	}
 	c->plain.want_shut = 1;
@@ -525,6 +576,8 @@ side_eof(struct conn *c, struct side *s)
 /* ------------------------------------------------------------ tls side */
 
 /* decrypt: everything OpenSSL can give goes to the plain side's queue. */
+static int dial(struct conn *c, struct side *s, const struct addr *a);
+
 static void
 decrypt(struct conn *c)
 {
@@ -553,6 +606,12 @@ decrypt(struct conn *c)
 	}
 	if (flush_cipher(c) != 0)
 		return;
+	if (c->dial_on_data && c->plain.out.len > 0) {
+		c->dial_on_data = 0;
+		timer_set(c, c->cfg->connect_timeout_ms);
+		if (dial(c, &c->plain, &c->cfg->connect) != 0)
+			return;
+	}
 	side_flush(&c->plain);
 	if (rc == TLSIO_CLOSED && c->state != CONN_CLOSING)
 		side_eof(c, &c->tls);
@@ -591,7 +650,19 @@ verify_peer(struct conn *c)
 	return 0;
 }
 
-static int dial(struct conn *c, struct side *s, const struct addr *a);
+/* pool_ready: a prewarmed connection is handshaken; park it. */
+static void
+pool_ready(struct conn *c)
+{
+	struct pool *p = pool_of(c);
+
+	set_state(c, CONN_POOLED);
+	timer_set(c, POOL_MAX_AGE_MS);
+	p->npending--;
+	p->nready++;
+	c->pool_next = p->ready;
+	p->ready = c;
+}
 
 static void
 handshake_done(struct conn *c)
@@ -600,14 +671,19 @@ handshake_done(struct conn *c)
 	if (verify_peer(c) != 0)
 		return;
 	if (is_client(c)) {
-		start_relaying(c);
+		if (c->pooled && !c->attached)
+			pool_ready(c);
+		else
+			start_relaying(c);
 		return;
 	}
+	/*
+	 * The database is dialled when the client's first bytes arrive, so a
+	 * client agent's prewarmed connections cost the database nothing.
+	 */
 	set_state(c, CONN_DIALING);
-	timer_set(c, c->cfg->connect_timeout_ms);
-	if (dial(c, &c->plain, &c->cfg->connect) != 0)
-		return;
-	/* Keep reading: the client's first bytes wait in plain.out. */
+	c->dial_on_data = 1;
+	timer_set(c, FIRST_DATA_MS);
 	decrypt(c);
 }
 
@@ -899,6 +975,8 @@ start_relaying(struct conn *c)
 		if (c->plain.eof)
 			end_tls_output(c);
 		decrypt(c);	/* data that came with the handshake */
+		if (c->state != CONN_CLOSING)
+			side_flush(&c->plain);
 	} else {
 		side_flush(&c->plain);
 	}
@@ -1124,20 +1202,16 @@ conn_new_session_cb(SSL *ssl, SSL_SESSION *sess)
 	return 1;	/* we keep the reference */
 }
 
-void
-conn_accept(struct listener *l)
+/* conn_new: a connection of tunnel t on worker w, with no sides yet. */
+static struct conn *
+conn_new(struct worker *w, struct tunnel *t)
 {
-	struct worker *w = l->w;
-	struct tunnel *t = l->t;
-	struct sockaddr_storage ss;
-	int sslen = sizeof(ss), rc;
-	struct side *acc;
 	struct conn *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		log_warnx("tunnel=%s: out of memory accepting a connection",
+		log_warnx("tunnel=%s: out of memory for a connection",
 		    t->cfg->name);
-		return;
+		return NULL;
 	}
 	c->w = w;
 	c->t = t;
@@ -1150,39 +1224,118 @@ conn_accept(struct listener *l)
 	c->plain.c = c->tls.c = c;
 	c->plain.name = is_client(c) ? "app" : "db";
 	c->tls.name = is_client(c) ? "server" : "peer";
-	snprintf(c->peer, sizeof(c->peer), "?");
+	snprintf(c->peer, sizeof(c->peer), "-");
 	uv_timer_init(&w->loop, &c->timer);
 	c->timer.data = c;
 	c->refs = 1;
 	if ((c->next = w->conns) != NULL)
 		c->next->prev = c;
 	w->conns = c;
+	return c;
+}
 
-	acc = is_client(c) ? &c->plain : &c->tls;
-	if ((rc = side_init(c, acc, l->h.handle.type == UV_NAMED_PIPE)) != 0 ||
-	    (rc = uv_accept(&l->h.stream, &acc->h.stream)) != 0) {
+/* accept_side: accept the waiting connection of l into side s. */
+static int
+accept_side(struct conn *c, struct side *s, struct listener *l)
+{
+	struct sockaddr_storage ss;
+	int sslen = sizeof(ss), rc;
+
+	if ((rc = side_init(c, s, l->h.handle.type == UV_NAMED_PIPE)) != 0 ||
+	    (rc = uv_accept(&l->h.stream, &s->h.stream)) != 0) {
 		conn_close(c, "accept: %s", uv_strerror(rc));
-		return;
+		return -1;
 	}
-	acc->connected = 1;
-	if (acc->h.handle.type == UV_TCP &&
-	    uv_tcp_getpeername(&acc->h.tcp, (struct sockaddr *)&ss,
-	    &sslen) == 0)
+	s->connected = 1;
+	if (s->h.handle.type == UV_TCP && uv_tcp_getpeername(&s->h.tcp,
+	    (struct sockaddr *)&ss, &sslen) == 0)
 		addr_sockaddr_format((struct sockaddr *)&ss, c->peer,
 		    sizeof(c->peer));
-	else if (acc->h.handle.type == UV_NAMED_PIPE)
+	else if (s->h.handle.type == UV_NAMED_PIPE)
 		snprintf(c->peer, sizeof(c->peer), "unix");
-	tune_tcp(c, acc);
-
-	if (atomic_fetch_add(&t->active, 1) >= c->cfg->max_connections) {
-		atomic_fetch_sub(&t->active, 1);
+	tune_tcp(c, s);
+	if (atomic_fetch_add(&c->t->active, 1) >= c->cfg->max_connections) {
+		atomic_fetch_sub(&c->t->active, 1);
 		conn_close(c, "max_connections (%u) reached",
 		    c->cfg->max_connections);
-		return;
+		return -1;
 	}
 	c->counted = 1;
 	conn_log(c, LOG_LVL_DEBUG, "accepted");
+	return 0;
+}
 
+/* pool_take: a prewarmed connection made with the material in force. */
+static struct conn *
+pool_take(struct worker *w, struct tunnel *t)
+{
+	struct pool *p = &w->pools[t->index];
+	struct gen *now = gen_current();
+	struct conn *c;
+
+	while ((c = p->ready) != NULL) {
+		p->ready = c->pool_next;
+		p->nready--;
+		if (c->gen->id == now->id) {
+			c->attached = 1;
+			break;
+		}
+		/* Made before a reload: its certificates may be stale. */
+		conn_close(c, "prewarmed before a reload");
+	}
+	gen_unref(now);
+	return c;
+}
+
+void
+conn_pool_fill(struct worker *w)
+{
+	for (size_t i = 0; i < w->agent->ntunnels && !w->stopping; i++) {
+		struct tunnel *t = &w->agent->tunnels[i];
+		struct pool *p = &w->pools[i];
+		struct gen *g = gen_current();
+		unsigned want = g->cfg->tunnels[i].prewarm;
+
+		gen_unref(g);
+		while (p->nready + p->npending < want) {
+			struct conn *c = conn_new(w, t);
+
+			if (c == NULL)
+				break;
+			c->pooled = 1;
+			p->npending++;
+			timer_set(c, c->cfg->connect_timeout_ms);
+			/* A failure closes c and frees its place; the timer
+			 * tries again in a second, not in a tight loop. */
+			if (dial(c, &c->tls, &c->cfg->connect) != 0)
+				break;
+			flow(c);
+		}
+	}
+}
+
+void
+conn_accept(struct listener *l)
+{
+	struct worker *w = l->w;
+	struct tunnel *t = l->t;
+	struct conn *c;
+
+	if (t->cfg->mode == CFG_MODE_CLIENT &&
+	    (c = pool_take(w, t)) != NULL) {
+		/* A prewarmed connection: no dial, no handshake to wait for. */
+		c->started = c->last_active = uv_now(&w->loop);
+		if (accept_side(c, &c->plain, l) != 0)
+			return;
+		c->app_negotiating = is_pg(c);
+		start_relaying(c);
+		conn_pool_fill(w);
+		return;
+	}
+	if ((c = conn_new(w, t)) == NULL)
+		return;
+	if (accept_side(c, is_client(c) ? &c->plain : &c->tls, l) != 0)
+		return;
 	if (is_client(c)) {
 		c->app_negotiating = is_pg(c);
 		timer_set(c, c->cfg->connect_timeout_ms);

@@ -14,6 +14,12 @@ struct worker;
 /* conn_accept(l): accept one connection waiting on l and start it. */
 void	conn_accept(struct listener *l);
 
+/*
+ * conn_pool_fill(w): top up w's prewarmed TLS connections for every client
+ * tunnel with prewarm > 0.
+ */
+void	conn_pool_fill(struct worker *w);
+
 /* conn_close_all(w, reason): close every connection of w. */
 void	conn_close_all(struct worker *w, const char *reason);
 

@@ -34,10 +34,18 @@ stop_cb(uv_async_t *async)
 {
 	struct worker *w = async->data;
 
+	w->stopping = 1;
+	uv_close((uv_handle_t *)&w->pool_timer, NULL);
 	for (size_t i = 0; i < w->agent->ntunnels; i++)
 		uv_close(&w->listeners[i].h.handle, NULL);
 	conn_close_all(w, "agent shutting down");
 	uv_close((uv_handle_t *)async, NULL);
+}
+
+static void
+pool_timer_cb(uv_timer_t *t)
+{
+	conn_pool_fill(t->data);
 }
 
 static void
@@ -61,8 +69,9 @@ worker_start(struct agent *a, unsigned index)
 	w->listeners = calloc(a->ntunnels, sizeof(*w->listeners));
 	w->sessions = calloc(a->ntunnels, sizeof(*w->sessions));
 	w->session_gen = calloc(a->ntunnels, sizeof(*w->session_gen));
+	w->pools = calloc(a->ntunnels, sizeof(*w->pools));
 	if (w->readbuf == NULL || w->listeners == NULL || w->sessions == NULL ||
-	    w->session_gen == NULL)
+	    w->session_gen == NULL || w->pools == NULL)
 		return UV_ENOMEM;
 	if ((rc = uv_loop_init(&w->loop)) != 0)
 		return rc;
@@ -90,6 +99,12 @@ worker_start(struct agent *a, unsigned index)
 	w->stop.data = w;
 	if ((rc = uv_async_init(&w->loop, &w->stop, stop_cb)) != 0)
 		return rc;
+	/* Prewarmed connections: filled now, topped up after each use and
+	 * every second (which also retries after failures, gently). */
+	w->pool_timer.data = w;
+	if ((rc = uv_timer_init(&w->loop, &w->pool_timer)) != 0 ||
+	    (rc = uv_timer_start(&w->pool_timer, pool_timer_cb, 0, 1000)) != 0)
+		return rc;
 	return uv_thread_create(&w->thread, worker_main, w);
 }
 
@@ -109,6 +124,7 @@ worker_join(struct worker *w)
 		SSL_SESSION_free(w->sessions[i]);
 	free(w->sessions);
 	free(w->session_gen);
+	free(w->pools);
 	free(w->listeners);
 	free(w->readbuf);
 	cq_pool_drain(&w->pool);

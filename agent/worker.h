@@ -54,6 +54,13 @@ struct listener {
 	struct tunnel	*t;
 };
 
+/* Prewarmed connections of one client tunnel in one worker. */
+struct pool {
+	struct conn	*ready;		/* handshaken, waiting for an app */
+	unsigned	 nready;
+	unsigned	 npending;	/* being dialled and handshaken */
+};
+
 struct worker {
 	struct agent	*agent;
 	unsigned	 index;
@@ -66,6 +73,9 @@ struct worker {
 	SSL_SESSION	**sessions;	/* client tunnels: last session */
 	unsigned long	*session_gen;	/* generation each was made with */
 	char		*readbuf;	/* every read of this loop lands here */
+	struct pool	*pools;		/* one per tunnel */
+	uv_timer_t	 pool_timer;	/* refills the pools */
+	int		 stopping;
 };
 
 /*

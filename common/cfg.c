@@ -41,6 +41,7 @@ static const struct limit_def limit_defs[] = {
 	{ "idle_timeout", TUN_OFF(idle_timeout_ms), 0, 0, 30 * 86400, 1000 },
 	{ "keepalive", TUN_OFF(keepalive_s), 60, 0, 86400, 1 },
 	{ "max_connections", TUN_OFF(max_connections), 4096, 1, 1000000, 1 },
+	{ "prewarm", TUN_OFF(prewarm), 0, 0, 1000, 1 },
 };
 #define NLIMITS (sizeof(limit_defs) / sizeof(limit_defs[0]))
 
@@ -436,6 +437,12 @@ load_tunnel(struct loader *L, const config_setting_t *root,
 	for (size_t i = 0; i < NLIMITS; i++)
 		if (load_limit(L, root, g, &limit_defs[i], what, t) != 0)
 			return -1;
+	if (t->prewarm > 0 && t->mode == CFG_MODE_SERVER &&
+	    config_setting_get_member(g, "prewarm") != NULL)
+		return fail(L, config_setting_get_member(g, "prewarm"),
+		    "%sprewarm is for client tunnels", what);
+	if (t->mode == CFG_MODE_SERVER)
+		t->prewarm = 0;
 	return 0;
 }
 

@@ -64,6 +64,7 @@ struct cfg_tunnel {
 	unsigned	 idle_timeout_ms;	/* 0: none */
 	unsigned	 keepalive_s;		/* 0: off */
 	unsigned	 max_connections;
+	unsigned	 prewarm;	/* client: ready TLS connections kept */
 };
 
 struct cfg {
