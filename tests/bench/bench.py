@@ -102,7 +102,11 @@ def start_direct(t, backend, pg, pki, build):
     t.bench_port, t.pg_port = backend, pg
 
 
-def start_dbtls(t, backend, pg, pki, build):
+def start_dbtls_prewarm(t, backend, pg, pki, build):
+    start_dbtls(t, backend, pg, pki, build, prewarm=16)
+
+
+def start_dbtls(t, backend, pg, pki, build, prewarm=0):
     sb, sp, t.bench_port, t.pg_port = (free_port() for _ in range(4))
     agent = os.path.join(build, "dbtls-agent")
     with open(t.d + "/server.conf", "w") as f:
@@ -118,6 +122,7 @@ tunnels = (
     with open(t.d + "/client.conf", "w") as f:
         f.write(f'''log_level = "warning";
 max_connections = 19000;
+prewarm = {prewarm};
 tls = {{ cert = "{pki}/app1.crt"; key = "{pki}/app1.key"; ca = "{pki}/ca.crt"; }};
 tunnels = (
   {{ name = "bench"; mode = "client"; protocol = "tcp"; listen = "127.0.0.1:{t.bench_port}";
@@ -222,6 +227,7 @@ backend pg
 
 
 STARTERS = {"direct": start_direct, "dbtls": start_dbtls,
+            "dbtls-prewarm": start_dbtls_prewarm,
             "stunnel": start_stunnel, "haproxy": start_haproxy}
 
 # metric: (label, unit, better)  better = "high" or "low"
@@ -342,27 +348,34 @@ def fmt(v):
 def report(results, a, machine):
     METRICS["idle_many"] = ("memory per idle connection (%s open)" % format(a.many, ","),
                             "KiB", "low")
-    tools = [t for t in ("direct", "dbtls", "stunnel", "haproxy") if t in results]
+    tools = [t for t in ("direct", "dbtls", "dbtls-prewarm", "stunnel", "haproxy")
+             if t in results]
+    ours = [t for t in ("dbtls", "dbtls-prewarm") if t in results]
     med = {t: {k: statistics.median(v) for k, v in results[t].items()} for t in tools}
     rows, csv_rows = [], []
     for k, (label, unit, better) in METRICS.items():
         vals = {t: med[t].get(k) for t in tools}
         peers = [vals[p] for p in PEERS if vals.get(p) is not None]
-        ratio = ""
-        if vals.get("dbtls") is not None and peers:
-            best = max(peers) if better == "high" else min(peers)
-            ratio = "%.2f×" % (vals["dbtls"] / best) if best else ""
+        ratios = []
+        for o in ours:
+            r = ""
+            if vals.get(o) is not None and peers:
+                best = max(peers) if better == "high" else min(peers)
+                r = "%.2f×" % (vals[o] / best) if best else ""
+            ratios.append(r)
         if all(v is None for v in vals.values()):
             continue
         rows.append("| %s (%s, %s is better) | %s | %s |" % (
             label, unit, "higher" if better == "high" else "lower",
-            " | ".join(fmt(vals[t]) if vals[t] is not None else "–" for t in tools), ratio))
+            " | ".join(fmt(vals[t]) if vals[t] is not None else "–" for t in tools),
+            " | ".join(ratios)))
         for t in tools:
             if vals[t] is not None:
                 csv_rows.append([k, t, "%.3f" % vals[t], len(results[t][k]),
                                  " ".join("%.3f" % x for x in results[t][k])])
-    head = ("| measure | %s | dbtls ÷ best peer |\n|---|%s---|\n"
-            % (" | ".join(tools), "---|" * len(tools)))
+    head = ("| measure | %s | %s |\n|---|%s%s\n" % (
+        " | ".join(tools), " | ".join("%s ÷ best peer" % o for o in ours),
+        "---|" * len(tools), "---|" * len(ours)))
     md = ("Medians of %d run%s%s, on %s.\n\n" % (
         a.reps, "" if a.reps == 1 else "s", " (quick mode)" if a.quick else "", machine)
         + head + "\n".join(rows) + "\n")
@@ -418,7 +431,7 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default="bench-results")
     ap.add_argument("--reps", type=int)
-    ap.add_argument("--tools", default="direct,dbtls,stunnel,haproxy")
+    ap.add_argument("--tools", default="direct,dbtls,dbtls-prewarm,stunnel,haproxy")
     a = ap.parse_args()
     a.reps = a.reps or (1 if a.quick else 3)
     a.bulk, a.echo, a.conn, a.pgbench = (1, 1000, 1, 2) if a.quick else (3, 5000, 3, 5)
