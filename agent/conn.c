@@ -678,12 +678,20 @@ handshake_done(struct conn *c)
 		return;
 	}
 	/*
-	 * The database is dialled when the client's first bytes arrive, so a
-	 * client agent's prewarmed connections cost the database nothing.
+	 * PostgreSQL and MongoDB clients speak first, so the database is
+	 * dialled when the client's first bytes arrive: a client agent's
+	 * prewarmed connections cost it nothing.  A "tcp" service may speak
+	 * first (MySQL, SMTP), so it is dialled at once.
 	 */
 	set_state(c, CONN_DIALING);
-	c->dial_on_data = 1;
-	timer_set(c, FIRST_DATA_MS);
+	if (c->cfg->proto == CFG_PROTO_TCP) {
+		timer_set(c, c->cfg->connect_timeout_ms);
+		if (dial(c, &c->plain, &c->cfg->connect) != 0)
+			return;
+	} else {
+		c->dial_on_data = 1;
+		timer_set(c, FIRST_DATA_MS);
+	}
 	decrypt(c);
 }
 

@@ -58,6 +58,27 @@ say "  during the pause: client agent ${rc} KiB, server agent ${rs} KiB resident
 [ "$rc" -lt 65536 ] && [ "$rs" -lt 65536 ] || fail "agents buffered the stream"
 wait $slow || fail "slow stream: $(cat "$T/slow-client.out")"
 
+say "a service that speaks first (as MySQL and SMTP do) is heard at once"
+GPORT=$(free_port) GSPORT=$(free_port) GCPORT=$(free_port)
+$PY -c "
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $GPORT)); s.listen(); print('listening', flush=True)
+while True:
+    c, _ = s.accept(); c.sendall(b'220 greetings\\n'); c.close()
+" >"$T/greeter.log" 2>&1 &
+PIDS="$PIDS $!"
+log_has greeter listening || fail "greeter"
+sed -e "s/$SPORT/$GSPORT/; s/$BPORT/$GPORT/; s/\"s\"/\"gs\"/" "$T/server.conf" >"$T/gserver.conf"
+sed -e "s/$SPORT/$GSPORT/; s/$CPORT/$GCPORT/; s/\"c\"/\"gc\"/" "$T/client.conf" >"$T/gclient.conf"
+start_agent gserver "$T/gserver.conf"
+start_agent gclient "$T/gclient.conf"
+out=$($PY -c "
+import socket
+s = socket.create_connection(('127.0.0.1', $GCPORT), timeout=5)
+print(s.recv(100).decode().strip())")
+[ "$out" = "220 greetings" ] || fail "greeting: $out"
+
 say "a unix socket on the app side (the database side is in pg_native)"
 USOCK=$T/app.sock
 cat >"$T/unix.conf" <<CONF
