@@ -210,6 +210,9 @@ tlsctx_new(const char *cfgfile, const struct cfg_tunnel *t, char *err,
 		 * certificates. */
 		SSL_CTX_set_session_id_context(ctx, sid_ctx,
 		    sizeof(sid_ctx) - 1);
+		/* One ticket is all a client agent keeps; the default two
+		 * cost every handshake a second ticket to make and send. */
+		SSL_CTX_set_num_tickets(ctx, 1);
 		if ((names = SSL_load_client_CA_file(tls->ca.path)) != NULL)
 			SSL_CTX_set_client_CA_list(ctx, names);
 		if (t->proto == CFG_PROTO_POSTGRESQL)

@@ -297,7 +297,7 @@ def idle_kib(t, a, n):
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         if p.stdout.readline().strip() != "ready":
             raise SystemExit("bench: %s: %d idle connections failed" % (t.name, n))
-        time.sleep(0.5)
+        time.sleep(3)   # idle means idle: let every tool settle alike
         kib = (rss_kib(fresh.pids) - base) / n
         p.stdin.close()
         p.wait()
