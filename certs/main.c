@@ -163,6 +163,33 @@ file_name(const char *cn)
 	return 0;
 }
 
+/* identity: a new key, and the subject and SANs the options ask for. */
+struct identity {
+	GENERAL_NAMES	*sans;
+	X509_NAME	*subject;
+	EVP_PKEY	*key;
+};
+
+static int
+identity_new(const struct opts *o, struct identity *id)
+{
+	struct pki_names n = { o->cn, (const char **)o->dns, o->ndns,
+		(const char **)o->ip, o->nip, (const char **)o->uri, o->nuri };
+
+	memset(id, 0, sizeof(*id));
+	return (id->sans = pki_sans(&n)) != NULL &&
+	    (id->subject = pki_subject(o->cn)) != NULL &&
+	    (id->key = pki_keygen(o->keytype)) != NULL ? 0 : -1;
+}
+
+static void
+identity_free(struct identity *id)
+{
+	EVP_PKEY_free(id->key);
+	X509_NAME_free(id->subject);
+	GENERAL_NAMES_free(id->sans);
+}
+
 static int
 cmd_init_ca(int argc, char **argv)
 {
@@ -204,11 +231,8 @@ cmd_issue(int argc, char **argv)
 {
 	struct opts o;
 	struct pki_ca ca;
-	struct pki_names n;
+	struct identity id;
 	char crt[4200], key[4200];
-	GENERAL_NAMES *sans = NULL;
-	X509_NAME *subject = NULL;
-	EVP_PKEY *k = NULL;
 	X509 *x = NULL;
 	int rc = 2;
 
@@ -227,25 +251,19 @@ cmd_issue(int argc, char **argv)
 	}
 	if (pki_ca_load(o.ca, &ca) != 0)
 		return 2;
-	n = (struct pki_names){ o.cn, o.dns, o.ndns, o.ip, o.nip, o.uri,
-		o.nuri };
-	if ((sans = pki_sans(&n)) != NULL &&
-	    (subject = pki_subject(o.cn)) != NULL &&
-	    (k = pki_keygen(o.keytype)) != NULL &&
-	    (x = pki_make_leaf(k, subject, sans, &ca, o.days)) != NULL) {
+	if (identity_new(&o, &id) == 0 && (x = pki_make_leaf(id.key,
+	    id.subject, id.sans, &ca, o.days)) != NULL) {
 		X509 *chain[2] = { x, ca.cert };
 		int self = X509_check_issued(ca.cert, ca.cert) == X509_V_OK;
 
-		if (store_write_key(key, k, o.force) == 0 &&
+		if (store_write_key(key, id.key, o.force) == 0 &&
 		    store_write_certs(crt, chain, self ? 1 : 2, o.force) == 0) {
 			printf("wrote %s and %s\n", crt, key);
 			rc = 0;
 		}
 	}
 	X509_free(x);
-	EVP_PKEY_free(k);
-	X509_NAME_free(subject);
-	GENERAL_NAMES_free(sans);
+	identity_free(&id);
 	pki_ca_free(&ca);
 	return rc;
 }
@@ -254,11 +272,8 @@ static int
 cmd_csr(int argc, char **argv)
 {
 	struct opts o;
-	struct pki_names n;
+	struct identity id;
 	char req[4200], key[4200];
-	GENERAL_NAMES *sans = NULL;
-	X509_NAME *subject = NULL;
-	EVP_PKEY *k = NULL;
 	X509_REQ *r = NULL;
 	int rc = 2;
 
@@ -268,21 +283,15 @@ cmd_csr(int argc, char **argv)
 		return 2;
 	snprintf(req, sizeof(req), "%s/%s.csr", o.out, o.cn);
 	snprintf(key, sizeof(key), "%s/%s.key", o.out, o.cn);
-	n = (struct pki_names){ o.cn, o.dns, o.ndns, o.ip, o.nip, o.uri,
-		o.nuri };
-	if ((sans = pki_sans(&n)) != NULL &&
-	    (subject = pki_subject(o.cn)) != NULL &&
-	    (k = pki_keygen(o.keytype)) != NULL &&
-	    (r = pki_make_req(k, subject, sans)) != NULL &&
-	    store_write_key(key, k, o.force) == 0 &&
+	if (identity_new(&o, &id) == 0 &&
+	    (r = pki_make_req(id.key, id.subject, id.sans)) != NULL &&
+	    store_write_key(key, id.key, o.force) == 0 &&
 	    store_write_req(req, r, o.force) == 0) {
 		printf("wrote %s and %s\n", req, key);
 		rc = 0;
 	}
 	X509_REQ_free(r);
-	EVP_PKEY_free(k);
-	X509_NAME_free(subject);
-	GENERAL_NAMES_free(sans);
+	identity_free(&id);
 	return rc;
 }
 

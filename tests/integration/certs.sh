@@ -108,10 +108,7 @@ json=$($C inspect --json out/dbserver.crt ca/ca.crt) || fail "inspect --json"
 refuse 'no PEM certificate in it' $C inspect app1.key
 
 say "agents run on what dbtls-certs issued"
-BPORT=$(free_port)
-$PY "$SRC/tests/helpers/tcp_check.py" server "$BPORT" >"$T/backend.log" 2>&1 &
-PIDS="$PIDS $!"
-log_has backend listening || fail "backend"
+start_backend backend
 PKI=$T/pki
 mkdir -p "$PKI"
 cp ca/ca.crt "$PKI/ca.crt"

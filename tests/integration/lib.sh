@@ -107,6 +107,15 @@ log_has() {
 	done
 }
 
+# start_backend NAME [PAUSE]: a tcp_check.py server (see tests/helpers)
+# logging to $T/NAME.log; its port is left in BPORT.
+start_backend() {
+	BPORT=$(free_port)
+	$PY "$SRC/tests/helpers/tcp_check.py" server "$BPORT" ${2:-} >"$T/$1.log" 2>&1 &
+	PIDS="$PIDS $!"
+	log_has "$1" listening || fail "backend $1 did not start"
+}
+
 make_pki() {
 	sh "$SRC/tests/helpers/mkcerts.sh" "$T/pki"
 	PKI=$T/pki

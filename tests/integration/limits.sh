@@ -5,10 +5,7 @@
 # agent, and SIGHUP does not stop it.
 . "$(dirname "$0")/lib.sh"
 make_pki
-BPORT=$(free_port)
-$PY "$SRC/tests/helpers/tcp_check.py" server "$BPORT" >"$T/backend.log" 2>&1 &
-PIDS="$PIDS $!"
-log_has backend listening || fail "backend did not start"
+start_backend backend
 PGP=$(free_port)
 LPORT=$(free_port)
 ALLOW='allow_any = true; handshake_timeout = 1; },

@@ -23,10 +23,7 @@ PKI=$T/pki
 mkdir -p "$PKI"
 $C issue --ca "$T/ca" --cn app1 --out "$PKI" >/dev/null
 cp "$T/ca/ca.crt" "$PKI/ca.crt"
-BPORT=$(free_port)
-$PY "$SRC/tests/helpers/tcp_check.py" server "$BPORT" >"$T/backend.log" 2>&1 &
-PIDS="$PIDS $!"
-log_has backend listening || fail "backend"
+start_backend backend
 write_pair tcp "127.0.0.1:$BPORT"
 sed -i "s|^tls = .*|tls = { cert = \"$S/tls.crt\"; key = \"$S/tls.key\"; ca = \"$S/ca.crt\"; reload = \"watch\"; };|" "$T/server.conf"
 sed -i "s|^tls = { \\(.*\\) };|tls = { \\1 reload = \"watch\"; };|" "$T/client.conf"
