@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include "common/allow.h"
 #include "certs/inspect.h"
 #include "certs/store.h"
 
@@ -156,10 +157,10 @@ describe(const char *file, X509 *x, int json, int first)
 {
 	char subject[512], issuer[512], nb[40], na[40], key[64], fp[100];
 	char sans[32][300];
-	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
-	char *serial = bn ? BN_bn2hex(bn) : NULL;
+	char serial[72];
 	int nsans, bits, days = inspect_days_left(x);
 
+	allow_serial(x, serial, sizeof(serial));
 	inspect_subject(X509_get_subject_name(x), subject, sizeof(subject));
 	inspect_subject(X509_get_issuer_name(x), issuer, sizeof(issuer));
 	inspect_date(X509_get0_notBefore(x), nb, sizeof(nb));
@@ -183,7 +184,7 @@ describe(const char *file, X509 *x, int json, int first)
 		printf(", \"serial\": \"%s\", \"not_before\": \"%s\", "
 		    "\"not_after\": \"%s\", \"days_left\": %d, \"key\": \"%s\", "
 		    "\"key_bits\": %d, \"is_ca\": %s, \"sha256\": \"%s\"}",
-		    serial ? serial : "", nb, na, days, key, bits,
+		    serial, nb, na, days, key, bits,
 		    X509_check_ca(x) ? "true" : "false", fp);
 	} else {
 		printf("%s%s\n", first ? "" : "\n", file);
@@ -193,7 +194,7 @@ describe(const char *file, X509 *x, int json, int first)
 			printf("%s%s", i ? ", " : "", sans[i]);
 		printf("%s\n", nsans ? "" : "(none)");
 		printf("  issuer:     %s\n", issuer);
-		printf("  serial:     %s\n", serial ? serial : "?");
+		printf("  serial:     %s\n", serial);
 		printf("  not before: %s\n", nb);
 		printf("  not after:  %s (%s%d day%s%s)\n", na,
 		    days < 0 ? "expired " : "", abs(days),
@@ -202,8 +203,6 @@ describe(const char *file, X509 *x, int json, int first)
 		    X509_check_ca(x) ? ", CA" : "");
 		printf("  sha256:     %s\n", fp);
 	}
-	OPENSSL_free(serial);
-	BN_free(bn);
 }
 
 int

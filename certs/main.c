@@ -252,15 +252,11 @@ cmd_issue(int argc, char **argv)
 	if (pki_ca_load(o.ca, &ca) != 0)
 		return 2;
 	if (identity_new(&o, &id) == 0 && (x = pki_make_leaf(id.key,
-	    id.subject, id.sans, &ca, o.days)) != NULL) {
-		X509 *chain[2] = { x, ca.cert };
-		int self = X509_check_issued(ca.cert, ca.cert) == X509_V_OK;
-
-		if (store_write_key(key, id.key, o.force) == 0 &&
-		    store_write_certs(crt, chain, self ? 1 : 2, o.force) == 0) {
-			printf("wrote %s and %s\n", crt, key);
-			rc = 0;
-		}
+	    id.subject, id.sans, &ca, o.days)) != NULL &&
+	    store_write_key(key, id.key, o.force) == 0 &&
+	    pki_write_leaf(crt, x, &ca, o.force) == 0) {
+		printf("wrote %s and %s\n", crt, key);
+		rc = 0;
 	}
 	X509_free(x);
 	identity_free(&id);
@@ -329,7 +325,7 @@ cmd_sign(int argc, char **argv)
 	sans = pki_req_sans(r);
 	if ((x = pki_make_leaf(X509_REQ_get0_pubkey(r),
 	    X509_REQ_get_subject_name(r), sans, &ca, o.days)) != NULL &&
-	    store_write_certs(o.out, &x, 1, o.force) == 0) {
+	    pki_write_leaf(o.out, x, &ca, o.force) == 0) {
 		printf("wrote %s\n", o.out);
 		rc = 0;
 	}

@@ -15,6 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
+#include "common/allow.h"
 #include "certs/pki.h"
 #include "certs/store.h"
 
@@ -282,6 +283,16 @@ pki_make_req(EVP_PKEY *key, const X509_NAME *subject,
 	return r;
 }
 
+int
+pki_write_leaf(const char *path, X509 *leaf, const struct pki_ca *ca,
+    int force)
+{
+	X509 *chain[2] = { leaf, ca->cert };
+	int root = X509_check_issued(ca->cert, ca->cert) == X509_V_OK;
+
+	return store_write_certs(path, chain, root ? 1 : 2, force);
+}
+
 GENERAL_NAMES *
 pki_req_sans(X509_REQ *req)
 {
@@ -407,28 +418,26 @@ pki_ca_write_crl(struct pki_ca *ca, int days)
 int
 pki_ca_revoke(struct pki_ca *ca, X509 *cert, int days)
 {
-	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
-	char path[4200], *hex = bn ? BN_bn2hex(bn) : NULL;
+	char path[4200], hex[72];
 	FILE *f;
-	int rc = -1;
 
 	if (X509_check_issued(ca->cert, cert) != X509_V_OK) {
 		fprintf(stderr, "dbtls-certs: that certificate was not issued "
 		    "by %s/ca.crt\n", ca->dir);
-		goto out;
+		return -1;
 	}
+	allow_serial(cert, hex, sizeof(hex));
 	snprintf(path, sizeof(path), "%s/revoked.txt", ca->dir);
-	if (hex == NULL || (f = fopen(path, "a")) == NULL) {
+	if ((f = fopen(path, "a")) == NULL) {
 		fprintf(stderr, "dbtls-certs: cannot append to %s: %s\n", path,
 		    strerror(errno));
-		goto out;
+		return -1;
 	}
 	fprintf(f, "%s %lld\n", hex, (long long)time(NULL));
-	if (fclose(f) != 0)
-		goto out;
-	rc = pki_ca_write_crl(ca, days);
-out:
-	OPENSSL_free(hex);
-	BN_free(bn);
-	return rc;
+	if (fclose(f) != 0) {
+		fprintf(stderr, "dbtls-certs: cannot write %s: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	return pki_ca_write_crl(ca, days);
 }

@@ -51,6 +51,13 @@ X509	*pki_make_leaf(EVP_PKEY *pub, const X509_NAME *subject,
 	    const GENERAL_NAMES *sans, const struct pki_ca *ca, int days);
 X509_REQ *pki_make_req(EVP_PKEY *key, const X509_NAME *subject,
 	    const GENERAL_NAMES *sans);
+/*
+ * pki_write_leaf(path, leaf, ca, force): write leaf, then ca's certificate
+ * when ca is an intermediate (a root is never sent).  0 or -1 (printed).
+ */
+int	pki_write_leaf(const char *path, X509 *leaf, const struct pki_ca *ca,
+	    int force);
+
 /* pki_req_sans(req): the subjectAltName a request asks for, or NULL. */
 GENERAL_NAMES *pki_req_sans(X509_REQ *req);
 /* pki_cert_sans(x): the subjectAltName of a certificate, or NULL. */

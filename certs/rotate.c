@@ -23,6 +23,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "common/allow.h"
 #include "common/cfg.h"
 #include "certs/pki.h"
 #include "certs/rotate.h"
@@ -61,21 +62,15 @@ rotate_one(const struct cfg_tunnel *t, struct pki_ca *ca, int days,
     int dry_run)
 {
 	const char *crt = t->tls.cert.path, *keyp = t->tls.key.path;
-	char prev[4200], oldser[80], newser[80];
+	char prev[4200], oldser[72], newser[72];
 	X509 **certs, *leaf = NULL;
 	EVP_PKEY *key = NULL;
 	GENERAL_NAMES *sans;
-	BIGNUM *bn;
-	char *hex;
 	int n, rc = -1;
 
 	if ((certs = store_read_certs(crt, &n)) == NULL)
 		return -1;
-	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(certs[0]), NULL);
-	hex = BN_bn2hex(bn);
-	snprintf(oldser, sizeof(oldser), "%s", hex);
-	OPENSSL_free(hex);
-	BN_free(bn);
+	allow_serial(certs[0], oldser, sizeof(oldser));
 	if (dry_run) {
 		printf("would rotate %s and %s (serial %s, tunnel %s)\n", crt,
 		    keyp, oldser, t->name);
@@ -94,21 +89,10 @@ rotate_one(const struct cfg_tunnel *t, struct pki_ca *ca, int days,
 	snprintf(prev, sizeof(prev), "%s.prev", keyp);
 	if (store_copy(keyp, prev) != 0)
 		goto out;
-	if (store_write_key(keyp, key, 1) != 0)
+	if (store_write_key(keyp, key, 1) != 0 ||
+	    pki_write_leaf(crt, leaf, ca, 1) != 0)
 		goto out;
-	/* The leaf, then the CA when it is an intermediate. */
-	{
-		X509 *chain[2] = { leaf, ca->cert };
-		int self = X509_check_issued(ca->cert, ca->cert) == X509_V_OK;
-
-		if (store_write_certs(crt, chain, self ? 1 : 2, 1) != 0)
-			goto out;
-	}
-	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(leaf), NULL);
-	hex = BN_bn2hex(bn);
-	snprintf(newser, sizeof(newser), "%s", hex);
-	OPENSSL_free(hex);
-	BN_free(bn);
+	allow_serial(leaf, newser, sizeof(newser));
 	printf("rotated %s (serial %s -> %s), previous kept as %s.prev\n",
 	    crt, oldser, newser, crt);
 	if (!trusted_by(leaf, t->tls.ca.path))

@@ -189,6 +189,9 @@ tunnels = ( { name = "s"; mode = "server"; protocol = "$1";
 CONF
 }
 
+# serial CERT: the certificate's serial number in hex.
+serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
+
 # psql_at PORT SQL [conninfo...]: one query, unaligned output.
 psql_at() {
 	port=$1 sql=$2

@@ -21,7 +21,6 @@ echo "pidfile = \"$T/server.pid\";" >>"$T/server.conf"
 echo "pidfile = \"$T/client.pid\";" >>"$T/client.conf"
 start_agent server "$T/server.conf"
 start_agent client "$T/client.conf"
-serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
 
 say "a long psql session and a loop of new connections"
 mkfifo "$T/long.in"

@@ -6,7 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 C=$CERTS
 $C init-ca --dir "$T/ca" >/dev/null || fail "init-ca"
-serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
 
 # A secret volume as the kubelet lays it out.
 S=$T/secret
