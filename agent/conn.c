@@ -1278,9 +1278,12 @@ static struct conn *
 pool_take(struct worker *w, struct tunnel *t)
 {
 	struct pool *p = &w->pools[t->index];
-	struct gen *now = gen_current();
+	struct gen *now;
 	struct conn *c;
 
+	if (p->ready == NULL)	/* the common case: no lock taken */
+		return NULL;
+	now = gen_current();
 	while ((c = p->ready) != NULL) {
 		p->ready = c->pool_next;
 		p->nready--;

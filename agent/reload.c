@@ -67,13 +67,15 @@ watch_dir(const char *dir)
 {
 	uv_fs_event_t *h;
 	char have[PATH_MAX];
-	size_t len = sizeof(have);
+	size_t len;
 	int rc;
 
-	for (int i = 0; i < nwatches; i++)
+	for (int i = 0; i < nwatches; i++) {
+		len = sizeof(have);	/* getpath overwrites it */
 		if (uv_fs_event_getpath(watches[i], have, &len) == 0 &&
 		    strcmp(have, dir) == 0)
 			return;
+	}
 	if (nwatches == MAX_WATCHES || (h = malloc(sizeof(*h))) == NULL)
 		return;
 	if ((rc = uv_fs_event_init(loop, h)) != 0) {

@@ -29,6 +29,7 @@ struct tlsio {
 	uint8_t		*spill;		/* unread bytes kept across feeds */
 	size_t		 spill_off;
 	size_t		 spill_len;
+	int		 lost;		/* a loan could not be kept */
 	tlsio_out_fn	 out;
 	void		*out_arg;
 	char		 error[384];
@@ -179,9 +180,10 @@ keep(struct tlsio *t, const uint8_t *p, size_t n)
 void
 tlsio_feed(struct tlsio *t, const void *p, size_t n)
 {
-	/* A second loan before the first is used up: keep the first. */
-	if (t->in_len > 0 && keep(t, t->in, t->in_len) == 0)
-		t->in_len = 0;
+	/* A second loan before the first is used up: keep the first, or
+	 * remember that bytes were lost so tlsio_feed_end() fails. */
+	if (t->in_len > 0 && keep(t, t->in, t->in_len) != 0)
+		t->lost = 1;
 	t->in = p;
 	t->in_len = n;
 }
@@ -193,7 +195,7 @@ tlsio_feed_end(struct tlsio *t)
 
 	t->in = NULL;
 	t->in_len = 0;
-	return rc;
+	return rc != 0 || t->lost ? -1 : 0;
 }
 
 /* failed: turn the error state into a sentence in t->error. */

@@ -39,7 +39,8 @@ SSL		*tlsio_ssl(struct tlsio *t);
 /*
  * tlsio_feed(t, p, n): lend ciphertext from the peer; t reads it in place
  * until tlsio_feed_end(t), which keeps a copy of what was not consumed (at
- * most a partial record) and returns 0, or -1 if memory is short.  Between
+ * most a partial record) and returns 0, or -1 if memory was short and
+ * bytes were lost (the connection is then unusable).  Between
  * the two, call tlsio_handshake/tlsio_read.
  */
 void		 tlsio_feed(struct tlsio *t, const void *p, size_t n);
