@@ -5,7 +5,6 @@
  * setting off.  Numeric limits come from one table that holds each key's
  * default and range, and may be set at top level or in a tunnel.
  */
-#include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -625,40 +624,41 @@ cfg_free(struct cfg *c)
 	free(c);
 }
 
+static int
+hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' :
+	    c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
 int
 cfg_spki_parse(const char *s, unsigned char out[CFG_SPKI_LEN])
 {
 	unsigned char buf[CFG_SPKI_LEN + 2];
-	size_t n = 0;
-	int len;
+	size_t digits = 0;
+	int hex = 1;
 
-	/* Hex, with or without colons. */
-	for (const char *p = s; *p && n <= CFG_SPKI_LEN; p++) {
-		unsigned v;
+	/* Hex: exactly 64 digits, colons between them allowed. */
+	for (const char *p = s; *p && hex; p++) {
+		int v = hexval(*p);
 
 		if (*p == ':')
 			continue;
-		if (sscanf(p, "%2x", &v) != 1 || !isxdigit((unsigned char)p[0])
-		    || !isxdigit((unsigned char)p[1]))
-			break;
-		buf[n++] = (unsigned char)v;
-		p++;
+		if (v < 0 || digits == 2 * CFG_SPKI_LEN)
+			hex = 0;
+		else if (digits++ % 2 == 0)
+			buf[digits / 2] = (unsigned char)(v << 4);
+		else
+			buf[digits / 2 - 1] |= (unsigned char)v;
 	}
-	if (n == CFG_SPKI_LEN && strlen(s) >= 2 * CFG_SPKI_LEN) {
-		size_t digits = 0;
-
-		for (const char *p = s; *p; p++)
-			digits += isxdigit((unsigned char)*p) != 0;
-		if (digits == 2 * CFG_SPKI_LEN) {
-			memcpy(out, buf, CFG_SPKI_LEN);
-			return 0;
-		}
+	if (hex && digits == 2 * CFG_SPKI_LEN) {
+		memcpy(out, buf, CFG_SPKI_LEN);
+		return 0;
 	}
 	/* Base64: 44 characters with one '=' of padding. */
-	if (strlen(s) != 44)
-		return -1;
-	len = EVP_DecodeBlock(buf, (const unsigned char *)s, 44);
-	if (len != 33 || s[43] != '=' || s[42] == '=')
+	if (strlen(s) != 44 || s[43] != '=' || s[42] == '=' ||
+	    EVP_DecodeBlock(buf, (const unsigned char *)s, 44) != 33)
 		return -1;
 	memcpy(out, buf, CFG_SPKI_LEN);
 	return 0;
