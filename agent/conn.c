@@ -205,19 +205,18 @@ handle_closed_cb(uv_handle_t *h)
 	    ((struct side *)h->data)->c);
 }
 
-/* tls_desc: "TLSv1.3/TLS_AES_128_GCM_SHA256 resumed=no" once handshaken. */
+/* tls_desc: "tls=TLSv1.3/TLS_AES_128_GCM_SHA256 resumed=no records=dbtls". */
 static void
 tls_desc(struct conn *c, char *buf, size_t len)
 {
-	SSL *ssl;
+	char desc[128];
 
 	if (!c->handshaken) {
 		snprintf(buf, len, "tls=none");
 		return;
 	}
-	ssl = tlsio_ssl(c->tio);
-	snprintf(buf, len, "tls=%s/%s resumed=%s", SSL_get_version(ssl),
-	    SSL_get_cipher_name(ssl), SSL_session_reused(ssl) ? "yes" : "no");
+	tlsio_describe(c->tio, desc, sizeof(desc));
+	snprintf(buf, len, "tls=%s", desc);
 }
 
 static struct pool *
@@ -516,13 +515,21 @@ queue_bytes(struct conn *c, struct side *s, const void *p, size_t n)
 	return c->state == CONN_CLOSING ? -1 : 0;
 }
 
-/* tls_out_cb: OpenSSL's ciphertext goes straight into the tls queue. */
-static int
-tls_out_cb(void *arg, const void *p, size_t n)
+/* Ciphertext goes straight into the tls side's queue. */
+static char *
+tls_room_cb(void *arg, size_t min, size_t *space)
 {
 	struct conn *c = arg;
 
-	return cq_append(&c->tls.out, &c->w->pool, p, n);
+	return cq_room(&c->tls.out, &c->w->pool, min, space);
+}
+
+static void
+tls_commit_cb(void *arg, size_t n)
+{
+	struct conn *c = arg;
+
+	cq_commit(&c->tls.out, n);
 }
 
 /* flush_cipher: send what OpenSSL produced. */
@@ -586,7 +593,8 @@ decrypt(struct conn *c)
 
 	for (;;) {
 		size_t space, got;
-		char *room = cq_room(&c->plain.out, p, &space);
+		/* Room for a whole record: opened in place, not copied. */
+		char *room = cq_room(&c->plain.out, p, TLSIO_ROOM_MAX, &space);
 
 		if (room == NULL) {
 			conn_close(c, "out of memory");
@@ -728,10 +736,11 @@ static int
 start_tls(struct conn *c)
 {
 	const struct cfg_tunnel *t = c->cfg;
+	const struct tlsio_sink sink = { tls_room_cb, tls_commit_cb, c };
 	SSL *ssl;
 
 	if ((c->tio = tlsio_new(c->gen->ctx[c->t->index], !is_client(c),
-	    tls_out_cb, c)) == NULL) {
+	    &sink)) == NULL) {
 		conn_close(c, "out of memory");
 		return -1;
 	}

@@ -64,11 +64,15 @@ chunk_put(struct cq_pool *p, struct cq_chunk *c)
 }
 
 char *
-cq_room(struct cq *q, struct cq_pool *p, size_t *space)
+cq_room(struct cq *q, struct cq_pool *p, size_t min, size_t *space)
 {
 	struct cq_chunk *c = q->tail;
 
-	if (c == NULL || c->end == CQ_CHUNK_SIZE) {
+	if (min == 0 || min > CQ_CHUNK_SIZE)
+		return NULL;
+	if (c != NULL && c->start == c->end)	/* an unused tail: reuse */
+		c->start = c->end = 0;
+	if (c == NULL || CQ_CHUNK_SIZE - c->end < min) {
 		if ((c = chunk_get(p)) == NULL)
 			return NULL;
 		if (q->tail != NULL)
@@ -95,7 +99,7 @@ cq_append(struct cq *q, struct cq_pool *p, const void *data, size_t n)
 
 	while (n > 0) {
 		size_t space;
-		char *dst = cq_room(q, p, &space);
+		char *dst = cq_room(q, p, 1, &space);
 
 		if (dst == NULL)
 			return -1;

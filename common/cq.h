@@ -10,7 +10,8 @@
 
 #include <stddef.h>
 
-#define CQ_CHUNK_SIZE (32 * 1024 - 64)
+/* Two whole TLS records of 16 KiB fit in a chunk. */
+#define CQ_CHUNK_SIZE (33 * 1024)
 
 struct cq_chunk;
 
@@ -37,11 +38,12 @@ void	cq_pool_init(struct cq_pool *p, size_t max_spare);
 void	cq_pool_drain(struct cq_pool *p);
 
 /*
- * cq_room(q, p, &space): a pointer to free space at the tail (a new chunk
- * if the last is full), at least 1 byte, *space bytes long; NULL if memory
- * is short.  Nothing is queued until cq_commit(q, n), n <= *space.
+ * cq_room(q, p, min, &space): a pointer to free space at the tail, at
+ * least min (1 to CQ_CHUNK_SIZE) bytes, *space bytes long, in a new chunk
+ * if the last has less; NULL if memory is short.  Nothing is queued until
+ * cq_commit(q, n), n <= *space.
  */
-char	*cq_room(struct cq *q, struct cq_pool *p, size_t *space);
+char	*cq_room(struct cq *q, struct cq_pool *p, size_t min, size_t *space);
 void	 cq_commit(struct cq *q, size_t n);
 
 /* cq_append(q, p, data, n): copy n bytes in.  0, or -1 if memory is short. */

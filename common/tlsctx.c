@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 
 #include "common/log.h"
+#include "common/tlsio.h"
 #include "common/tlsctx.h"
 
 struct ctxerr {
@@ -224,6 +225,7 @@ tlsctx_new(const char *cfgfile, const struct cfg_tunnel *t, char *err,
 		    "\x0a" TLSCTX_ALPN_POSTGRESQL, 11) != 0)
 			goto fail_ossl;
 	}
+	tlsio_ctx_init(ctx);
 	EVP_PKEY_free(pkey);
 	ERR_clear_error();
 	return ctx;

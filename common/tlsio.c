@@ -1,15 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tlsio.c: OpenSSL over a BIO of our own.  Reads come from the buffer the
- * caller lends (the bytes just read from the socket), and only a partial
- * record left at the end is copied, into a "spill" buffer that exists only
- * while it holds bytes.  Writes go straight to the caller's callback.
- * An idle connection so holds no I/O buffer here at all, and bulk data is
- * copied once less each way than with memory BIOs.  On failure the
- * OpenSSL error queue and the verification result become one readable
- * sentence, kept for the caller's log line.
+ * tlsio.c: OpenSSL over a BIO of our own, then, after a TLS 1.3
+ * handshake, records of our own.
+ *
+ * Reads come from the buffer the caller lends (the bytes just read from
+ * the socket), and only a partial record left at the end is copied, into
+ * a "spill" buffer that exists only while it holds bytes.  Writes go
+ * straight into the caller's queue.
+ *
+ * Taking over from OpenSSL needs, per direction, the traffic secret (from
+ * the key log callback) and the number of records OpenSSL already
+ * protected with it (counted by the message callback from that side's
+ * Finished on), and a moment when OpenSSL holds no bytes of the stream.
+ * Sending is taken over when the handshake completes.  Receiving is too
+ * on the server; a client first waits for the server's session ticket so
+ * that it can resume later, and ignores any further tickets.  Then the
+ * SSL object is freed.  On failure the OpenSSL error queue and the
+ * verification result become one readable sentence, kept for the
+ * caller's log line.
  */
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,23 +31,51 @@
 #include <openssl/x509.h>
 
 #include "common/log.h"
+#include "common/rec13.h"
 #include "common/tlsio.h"
 
+/* Change keys well before AES-GCM's limit of 2^24.5 records (RFC 8446 5.5). */
+#define REKEY_RECORDS	(1ULL << 24)
+
+enum { RX, TX };	/* directions, as OpenSSL's write_p */
+
 struct tlsio {
-	SSL		*ssl;
+	SSL		*ssl;		/* NULL once both directions are ours */
+	struct rec13	*rec[2];	/* a direction taken over from OpenSSL */
 	const uint8_t	*in;		/* lent by tlsio_feed */
 	size_t		 in_len;
 	uint8_t		*spill;		/* unread bytes kept across feeds */
 	size_t		 spill_off;
 	size_t		 spill_len;
+	uint8_t		*plain;		/* opened, not yet read (small caps) */
+	size_t		 plain_off;
+	size_t		 plain_len;
 	int		 lost;		/* a loan could not be kept */
-	tlsio_out_fn	 out;
-	void		*out_arg;
+	struct tlsio_sink sink;
+	/* Until taken over: what OpenSSL tells the callbacks. */
+	uint8_t		 secret[2][REC13_SECRET_MAX];	/* client, server */
+	size_t		 secret_len[2];
+	uint64_t	 nrec[2];	/* records since that side's Finished */
+	unsigned	 counting[2];
+	unsigned	 tickets;	/* NewSessionTickets received */
+	unsigned	 server:1;
+	unsigned	 rx_closed:1;	/* close_notify received */
+	unsigned	 shut_sent:1;
+	unsigned	 failed:1;
+	const char	*version;	/* set when the handshake completes */
+	const char	*cipher;
+	int		 resumed;
 	char		 error[384];
 };
 
 static BIO_METHOD *bio_method;
-static pthread_once_t bio_once = PTHREAD_ONCE_INIT;
+static int ex_index = -1;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static enum tlsio_rc fail(struct tlsio *t, uint8_t alert, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+
+/* ------------------------------------------------------------ input */
 
 static int
 bio_read_cb(BIO *b, char *buf, int len)
@@ -68,93 +107,6 @@ bio_read_cb(BIO *b, char *buf, int len)
 	return -1;
 }
 
-static int
-bio_write_cb(BIO *b, const char *buf, int len)
-{
-	struct tlsio *t = BIO_get_data(b);
-
-	BIO_clear_retry_flags(b);
-	if (t->out(t->out_arg, buf, (size_t)len) != 0)
-		return -1;
-	return len;
-}
-
-static long
-bio_ctrl_cb(BIO *b, int cmd, long num, void *ptr)
-{
-	struct tlsio *t = BIO_get_data(b);
-
-	switch (cmd) {
-	case BIO_CTRL_FLUSH:
-		return 1;
-	case BIO_CTRL_PENDING:
-		return (long)(t->spill_len + t->in_len);
-	case BIO_CTRL_WPENDING:
-		return 0;
-	default:
-		return 0;
-	}
-}
-
-static void
-method_init(void)
-{
-	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
-	    "dbtls");
-
-	if (m == NULL || !BIO_meth_set_read(m, bio_read_cb) ||
-	    !BIO_meth_set_write(m, bio_write_cb) ||
-	    !BIO_meth_set_ctrl(m, bio_ctrl_cb)) {
-		BIO_meth_free(m);
-		return;
-	}
-	bio_method = m;
-}
-
-struct tlsio *
-tlsio_new(SSL_CTX *ctx, int server, tlsio_out_fn out, void *arg)
-{
-	struct tlsio *t;
-	BIO *b;
-
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return NULL;
-	t->out = out;
-	t->out_arg = arg;
-	pthread_once(&bio_once, method_init);
-	if (bio_method == NULL || (t->ssl = SSL_new(ctx)) == NULL ||
-	    (b = BIO_new(bio_method)) == NULL) {
-		SSL_free(t->ssl);
-		free(t);
-		ERR_clear_error();
-		return NULL;
-	}
-	BIO_set_data(b, t);
-	BIO_set_init(b, 1);
-	SSL_set_bio(t->ssl, b, b);	/* SSL owns it now */
-	if (server)
-		SSL_set_accept_state(t->ssl);
-	else
-		SSL_set_connect_state(t->ssl);
-	return t;
-}
-
-void
-tlsio_free(struct tlsio *t)
-{
-	if (t == NULL)
-		return;
-	SSL_free(t->ssl);
-	free(t->spill);
-	free(t);
-}
-
-SSL *
-tlsio_ssl(struct tlsio *t)
-{
-	return t->ssl;
-}
-
 /* keep: append bytes to the spill buffer. */
 static int
 keep(struct tlsio *t, const uint8_t *p, size_t n)
@@ -175,6 +127,77 @@ keep(struct tlsio *t, const uint8_t *p, size_t n)
 	t->spill = s;
 	t->spill_len += n;
 	return 0;
+}
+
+/* top_up: move lent bytes to the spill until it holds want bytes. */
+static int
+top_up(struct tlsio *t, size_t want)
+{
+	size_t n = want - t->spill_len;
+
+	if (t->spill_len >= want)
+		return 0;
+	if (n > t->in_len)
+		n = t->in_len;
+	if (keep(t, t->in, n) != 0)
+		return -1;
+	t->in += n;
+	t->in_len -= n;
+	return 0;
+}
+
+/*
+ * next_record: point *rec at the next whole record, contiguous: 1; 0 if
+ * it has not fully arrived; -1 on a bad header or no memory.  A record
+ * begun in the spill is completed there from the loan.
+ */
+static int
+next_record(struct tlsio *t, const uint8_t **rec, size_t *len)
+{
+	const uint8_t *p = t->in;
+	size_t have = t->in_len;
+
+	if (t->spill_len > 0) {
+		if (top_up(t, REC13_HEADER) != 0)
+			return -1;
+		p = t->spill + t->spill_off;
+		have = t->spill_len;
+	}
+	if (have < REC13_HEADER)
+		return 0;
+	if ((*len = rec13_length(p)) == 0) {
+		fail(t, SSL_AD_DECODE_ERROR, "malformed TLS record header "
+		    "%02x %02x %02x", p[0], p[1], p[2]);
+		return -1;
+	}
+	if (t->spill_len > 0) {
+		if (top_up(t, *len) != 0)
+			return -1;
+		p = t->spill + t->spill_off;
+		have = t->spill_len;
+	}
+	if (have < *len)
+		return 0;
+	*rec = p;
+	return 1;
+}
+
+/* drop: the record next_record returned has been used. */
+static void
+drop(struct tlsio *t, size_t len)
+{
+	if (t->spill_len > 0) {
+		t->spill_off += len;
+		t->spill_len -= len;
+		if (t->spill_len == 0) {
+			free(t->spill);
+			t->spill = NULL;
+			t->spill_off = 0;
+		}
+		return;
+	}
+	t->in += len;
+	t->in_len -= len;
 }
 
 void
@@ -198,7 +221,305 @@ tlsio_feed_end(struct tlsio *t)
 	return rc != 0 || t->lost ? -1 : 0;
 }
 
-/* failed: turn the error state into a sentence in t->error. */
+/* ------------------------------------------------------------ output */
+
+/* emit: copy bytes into the sink. */
+static int
+emit(struct tlsio *t, const void *p, size_t n)
+{
+	const char *s = p;
+
+	while (n > 0) {
+		size_t space;
+		char *room = t->sink.room(t->sink.arg, 1, &space);
+
+		if (room == NULL)
+			return -1;
+		if (space > n)
+			space = n;
+		memcpy(room, s, space);
+		t->sink.commit(t->sink.arg, space);
+		s += space;
+		n -= space;
+	}
+	return 0;
+}
+
+static int
+bio_write_cb(BIO *b, const char *buf, int len)
+{
+	struct tlsio *t = BIO_get_data(b);
+
+	BIO_clear_retry_flags(b);
+	/* Once sending is ours, OpenSSL's record numbers are stale: a
+	 * record from it would break the stream, so it fails instead. */
+	if (t->rec[TX] != NULL || emit(t, buf, (size_t)len) != 0)
+		return -1;
+	return len;
+}
+
+static long
+bio_ctrl_cb(BIO *b, int cmd, long num, void *ptr)
+{
+	struct tlsio *t = BIO_get_data(b);
+
+	(void)num;
+	(void)ptr;
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;
+	case BIO_CTRL_PENDING:
+		return (long)(t->spill_len + t->in_len);
+	default:
+		return 0;
+	}
+}
+
+/* seal: one record of ours into the sink. */
+static int
+seal(struct tlsio *t, uint8_t type, const void *p, size_t n)
+{
+	size_t space;
+	char *room = t->sink.room(t->sink.arg, n + REC13_OVERHEAD, &space);
+	size_t len;
+
+	if (room == NULL)
+		return -1;
+	if ((len = rec13_seal(t->rec[TX], type, p, n, (uint8_t *)room)) == 0)
+		return -1;
+	t->sink.commit(t->sink.arg, len);
+	return 0;
+}
+
+/* key_update: tell the peer, then send under the next key. */
+static int
+key_update(struct tlsio *t)
+{
+	static const uint8_t msg[] = { 24, 0, 0, 1, 0 };  /* not requested */
+
+	if (seal(t, REC13_HANDSHAKE, msg, sizeof(msg)) != 0 ||
+	    rec13_update(t->rec[TX]) != 0)
+		return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------ callbacks */
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* keylog_cb: keep the application traffic secrets of our connections. */
+static void
+keylog_cb(const SSL *ssl, const char *line)
+{
+	static const char *const labels[2] = {
+		"CLIENT_TRAFFIC_SECRET_0 ", "SERVER_TRAFFIC_SECRET_0 ",
+	};
+	struct tlsio *t = SSL_get_ex_data(ssl, ex_index);
+	const char *hex;
+
+	for (int i = 0; t != NULL && i < 2; i++) {
+		size_t n = 0;
+
+		if (strncmp(line, labels[i], strlen(labels[i])) != 0 ||
+		    (hex = strchr(line + strlen(labels[i]), ' ')) == NULL)
+			continue;
+		/* "LABEL <client random> <secret>", both in hex */
+		for (hex++; n < REC13_SECRET_MAX && hexval(hex[0]) >= 0 &&
+		    hexval(hex[1]) >= 0; hex += 2)
+			t->secret[i][n++] = (uint8_t)(hexval(hex[0]) << 4 |
+			    hexval(hex[1]));
+		t->secret_len[i] = *hex == '\0' ? n : 0;
+	}
+}
+
+/* msg_cb: count records from each side's Finished on, and tickets. */
+static void
+msg_cb(int write_p, int version, int content_type, const void *buf,
+    size_t len, SSL *ssl, void *arg)
+{
+	struct tlsio *t = arg;
+	const uint8_t *p = buf;
+
+	(void)version;
+	(void)ssl;
+	if (content_type == SSL3_RT_HEADER) {
+		t->nrec[write_p] += t->counting[write_p];
+	} else if (content_type == SSL3_RT_HANDSHAKE && len > 0) {
+		/* The message is reported after its record's header. */
+		if (p[0] == SSL3_MT_FINISHED) {
+			t->counting[write_p] = 1;
+			t->nrec[write_p] = 0;
+		} else if (p[0] == SSL3_MT_NEWSESSION_TICKET && !write_p) {
+			t->tickets++;
+		}
+	}
+}
+
+static void
+init_once(void)
+{
+	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+	    "dbtls");
+
+	ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	if (m == NULL || !BIO_meth_set_read(m, bio_read_cb) ||
+	    !BIO_meth_set_write(m, bio_write_cb) ||
+	    !BIO_meth_set_ctrl(m, bio_ctrl_cb)) {
+		BIO_meth_free(m);
+		return;
+	}
+	bio_method = m;
+}
+
+void
+tlsio_ctx_init(SSL_CTX *ctx)
+{
+	SSL_CTX_set_keylog_callback(ctx, keylog_cb);
+}
+
+/* ------------------------------------------------------------ takeover */
+
+/* own: take direction dir over from OpenSSL. */
+static void
+own(struct tlsio *t, int dir)
+{
+	const SSL_CIPHER *c = SSL_get_current_cipher(t->ssl);
+	int side = (dir == TX) == t->server;	/* whose secret: 1 server */
+	struct rec13 *r;
+
+	if (c == NULL || t->secret_len[side] == 0 || !t->counting[dir] ||
+	    (r = malloc(sizeof(*r))) == NULL)
+		return;
+	if (rec13_init(r, dir == TX, SSL_CIPHER_get_protocol_id(c),
+	    t->secret[side], t->secret_len[side], t->nrec[dir]) != 0) {
+		free(r);
+		return;
+	}
+	t->rec[dir] = r;
+	OPENSSL_cleanse(t->secret[side], sizeof(t->secret[side]));
+	t->secret_len[side] = 0;
+}
+
+/*
+ * take_over: move what can move from OpenSSL to us.  Receiving moves
+ * only after sending (OpenSSL must never send once we do) and only
+ * between records; a client waits for its session ticket first.
+ */
+static void
+take_over(struct tlsio *t)
+{
+	if (t->ssl == NULL || SSL_version(t->ssl) != TLS1_3_VERSION ||
+	    !SSL_is_init_finished(t->ssl))
+		return;
+	if (t->rec[TX] == NULL)
+		own(t, TX);
+	if (t->rec[TX] != NULL && t->rec[RX] == NULL &&
+	    (t->server || t->tickets > 0) && !SSL_has_pending(t->ssl))
+		own(t, RX);
+}
+
+/*
+ * free_ssl: free OpenSSL's connection.  OpenSSL takes one freed without
+ * its own close_notify for one cut short and stops resuming its session;
+ * once sending is ours, only a failure means that.
+ */
+static void
+free_ssl(struct tlsio *t)
+{
+	if (t->ssl != NULL && t->rec[TX] != NULL && !t->failed)
+		SSL_set_shutdown(t->ssl, SSL_SENT_SHUTDOWN);
+	SSL_free(t->ssl);
+	t->ssl = NULL;
+}
+
+/* release: free OpenSSL's connection once nothing needs it. */
+static void
+release(struct tlsio *t)
+{
+	if (t->rec[TX] != NULL && t->rec[RX] != NULL)
+		free_ssl(t);
+}
+
+/* ------------------------------------------------------------ api */
+
+struct tlsio *
+tlsio_new(SSL_CTX *ctx, int server, const struct tlsio_sink *sink)
+{
+	struct tlsio *t;
+	BIO *b;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	t->sink = *sink;
+	t->server = server != 0;
+	pthread_once(&once, init_once);
+	if (bio_method == NULL || ex_index < 0 ||
+	    (t->ssl = SSL_new(ctx)) == NULL ||
+	    (b = BIO_new(bio_method)) == NULL) {
+		SSL_free(t->ssl);
+		free(t);
+		ERR_clear_error();
+		return NULL;
+	}
+	BIO_set_data(b, t);
+	BIO_set_init(b, 1);
+	SSL_set_bio(t->ssl, b, b);	/* SSL owns it now */
+	SSL_set_ex_data(t->ssl, ex_index, t);
+	SSL_set_msg_callback(t->ssl, msg_cb);
+	SSL_set_msg_callback_arg(t->ssl, t);
+	if (server)
+		SSL_set_accept_state(t->ssl);
+	else
+		SSL_set_connect_state(t->ssl);
+	return t;
+}
+
+void
+tlsio_free(struct tlsio *t)
+{
+	if (t == NULL)
+		return;
+	free_ssl(t);
+	for (int dir = 0; dir < 2; dir++) {
+		if (t->rec[dir] != NULL)
+			rec13_clear(t->rec[dir]);
+		free(t->rec[dir]);
+	}
+	free(t->spill);
+	free(t->plain);
+	OPENSSL_cleanse(t->secret, sizeof(t->secret));
+	free(t);
+}
+
+SSL *
+tlsio_ssl(struct tlsio *t)
+{
+	return t->ssl;
+}
+
+void
+tlsio_describe(const struct tlsio *t, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s resumed=%s records=%s",
+	    t->version ? t->version : "-", t->cipher ? t->cipher : "-",
+	    t->resumed ? "yes" : "no", tlsio_offloaded(t) ? "dbtls" :
+	    "openssl");
+}
+
+int
+tlsio_offloaded(const struct tlsio *t)
+{
+	return t->rec[TX] != NULL && t->rec[RX] != NULL;
+}
+
+/* failed: turn OpenSSL's error state into a sentence in t->error. */
 static enum tlsio_rc
 failed(struct tlsio *t, int sslerr)
 {
@@ -224,6 +545,25 @@ failed(struct tlsio *t, int sslerr)
 	return TLSIO_FAILED;
 }
 
+/* fail: our own records went wrong: say why, and tell the peer if we can. */
+static enum tlsio_rc
+fail(struct tlsio *t, uint8_t alert, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->error, sizeof(t->error), fmt, ap);
+	va_end(ap);
+	if (!t->failed && alert != 0 && t->rec[TX] != NULL && !t->shut_sent) {
+		const uint8_t msg[2] = { 2, alert };	/* fatal */
+
+		(void)seal(t, REC13_ALERT, msg, sizeof(msg));
+		t->shut_sent = 1;
+	}
+	t->failed = 1;
+	return TLSIO_FAILED;
+}
+
 static enum tlsio_rc
 classify(struct tlsio *t, int ret)
 {
@@ -236,6 +576,7 @@ classify(struct tlsio *t, int ret)
 	case SSL_ERROR_ZERO_RETURN:
 		return TLSIO_CLOSED;
 	default:
+		t->failed = 1;
 		return failed(t, e);
 	}
 }
@@ -245,35 +586,178 @@ tlsio_handshake(struct tlsio *t)
 {
 	int ret;
 
-	ERR_clear_error();
-	if ((ret = SSL_do_handshake(t->ssl)) == 1)
+	if (t->ssl == NULL)
 		return TLSIO_OK;
-	return classify(t, ret);
+	ERR_clear_error();
+	if ((ret = SSL_do_handshake(t->ssl)) != 1)
+		return classify(t, ret);
+	t->version = SSL_get_version(t->ssl);
+	t->cipher = SSL_get_cipher_name(t->ssl);
+	t->resumed = SSL_session_reused(t->ssl);
+	take_over(t);
+	return TLSIO_OK;
+}
+
+/* post_handshake: handshake messages after the handshake, in our records. */
+static enum tlsio_rc
+post_handshake(struct tlsio *t, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		size_t len;
+
+		if (n < 4 || (len = (size_t)p[1] << 16 | (size_t)p[2] << 8 |
+		    p[3]) > n - 4)
+			return fail(t, SSL_AD_UNEXPECTED_MESSAGE, "handshake "
+			    "message split across records after the "
+			    "handshake");
+		switch (p[0]) {
+		case SSL3_MT_NEWSESSION_TICKET:
+			break;	/* the first ticket is the one we keep */
+		case SSL3_MT_KEY_UPDATE:
+			/* The last message before the key changes. */
+			if (len != 1 || p[4] > 1 || n != 5)
+				return fail(t, SSL_AD_DECODE_ERROR,
+				    "malformed KeyUpdate");
+			if (rec13_update(t->rec[RX]) != 0 || (p[4] == 1 &&
+			    !t->shut_sent && key_update(t) != 0))
+				return fail(t, SSL_AD_INTERNAL_ERROR,
+				    "KeyUpdate failed");
+			break;
+		default:
+			return fail(t, SSL_AD_UNEXPECTED_MESSAGE, "unexpected "
+			    "handshake message %u after the handshake", p[0]);
+		}
+		p += 4 + len;
+		n -= 4 + len;
+	}
+	return TLSIO_OK;
+}
+
+/* read_own: open our records until content is found for p. */
+static enum tlsio_rc
+read_own(struct tlsio *t, uint8_t *p, size_t cap, size_t *got)
+{
+	for (;;) {
+		const uint8_t *rec;
+		uint8_t *out, type;
+		size_t len, n;
+		enum tlsio_rc rc;
+		int r;
+
+		if (t->plain_len > 0) {
+			n = t->plain_len < cap ? t->plain_len : cap;
+			memcpy(p, t->plain + t->plain_off, n);
+			t->plain_off += n;
+			t->plain_len -= n;
+			*got = n;
+			return TLSIO_OK;
+		}
+		if (t->rx_closed)
+			return TLSIO_CLOSED;
+		if (t->failed)
+			return TLSIO_FAILED;
+		if ((r = next_record(t, &rec, &len)) <= 0)
+			return r == 0 ? TLSIO_AGAIN : TLSIO_FAILED;
+		out = p;
+		if (cap < len - REC13_HEADER - REC13_TAG) {
+			if (t->plain == NULL &&
+			    (t->plain = malloc(REC13_BODY_MAX)) == NULL)
+				return fail(t, 0, "out of memory");
+			out = t->plain;
+		}
+		r = rec13_open(t->rec[RX], rec, len, out, &n, &type);
+		drop(t, len);
+		if (r != 0)
+			return fail(t, SSL_AD_BAD_RECORD_MAC, "bad record MAC "
+			    "or malformed record: data forged or damaged");
+		switch (type) {
+		case REC13_APPLICATION_DATA:
+			if (n == 0)
+				continue;
+			if (out == p) {
+				*got = n;
+				return TLSIO_OK;
+			}
+			t->plain_off = 0;
+			t->plain_len = n;
+			continue;
+		case REC13_ALERT:
+			if (n != 2)
+				return fail(t, SSL_AD_DECODE_ERROR,
+				    "malformed alert");
+			if (out[1] == SSL_AD_CLOSE_NOTIFY) {
+				t->rx_closed = 1;
+				continue;
+			}
+			return fail(t, 0, "peer sent alert: %s",
+			    SSL_alert_desc_string_long(out[1]));
+		case REC13_HANDSHAKE:
+			if ((rc = post_handshake(t, out, n)) != TLSIO_OK)
+				return rc;
+			continue;
+		default:
+			return fail(t, SSL_AD_UNEXPECTED_MESSAGE, "unexpected "
+			    "record type %u", type);
+		}
+	}
 }
 
 enum tlsio_rc
 tlsio_read(struct tlsio *t, void *p, size_t cap, size_t *got)
 {
+	enum tlsio_rc rc;
 	int ret;
 
 	*got = 0;
-	ERR_clear_error();
-	if ((ret = SSL_read_ex(t->ssl, p, cap, got)) == 1)
-		return TLSIO_OK;
-	return classify(t, ret);
+	if (t->rec[RX] == NULL) {
+		ERR_clear_error();
+		ret = SSL_read_ex(t->ssl, p, cap, got);
+		rc = ret == 1 ? TLSIO_OK : classify(t, ret);
+		if (rc == TLSIO_OK || rc == TLSIO_AGAIN)
+			take_over(t);
+		if (rc != TLSIO_AGAIN || t->rec[RX] == NULL)
+			return rc;
+	}
+	release(t);
+	if (cap > 0 && t->plain != NULL && t->plain_len == 0) {
+		free(t->plain);		/* idle connections hold no buffer */
+		t->plain = NULL;
+	}
+	return read_own(t, p, cap, got);
 }
 
 int
 tlsio_write(struct tlsio *t, const void *p, size_t n)
 {
+	const uint8_t *s = p;
 	size_t done;
 
 	if (n == 0)
 		return 0;
-	ERR_clear_error();
-	if (SSL_write_ex(t->ssl, p, n, &done) != 1 || done != n) {
-		failed(t, SSL_ERROR_SSL);
+	if (t->rec[TX] == NULL) {
+		ERR_clear_error();
+		if (SSL_write_ex(t->ssl, p, n, &done) != 1 || done != n) {
+			failed(t, SSL_ERROR_SSL);
+			return -1;
+		}
+		return 0;
+	}
+	release(t);
+	if (t->failed || t->shut_sent) {
+		snprintf(t->error, sizeof(t->error), "write after %s",
+		    t->failed ? "a failure" : "close_notify");
 		return -1;
+	}
+	while (n > 0) {
+		size_t take = n < REC13_PLAIN_MAX ? n : REC13_PLAIN_MAX;
+
+		if ((t->rec[TX]->seq >= REKEY_RECORDS && key_update(t) != 0) ||
+		    seal(t, REC13_APPLICATION_DATA, s, take) != 0) {
+			fail(t, 0, "cannot seal a record (out of memory)");
+			return -1;
+		}
+		s += take;
+		n -= take;
 	}
 	return 0;
 }
@@ -281,8 +765,17 @@ tlsio_write(struct tlsio *t, const void *p, size_t n)
 void
 tlsio_shutdown(struct tlsio *t)
 {
+	static const uint8_t close_notify[2] = { 1, SSL_AD_CLOSE_NOTIFY };
+
+	if (t->rec[TX] != NULL) {
+		if (!t->shut_sent && !t->failed)
+			(void)seal(t, REC13_ALERT, close_notify,
+			    sizeof(close_notify));
+		t->shut_sent = 1;
+		return;
+	}
 	ERR_clear_error();
-	if (!(SSL_get_shutdown(t->ssl) & SSL_SENT_SHUTDOWN))
+	if (!t->failed && !(SSL_get_shutdown(t->ssl) & SSL_SENT_SHUTDOWN))
 		(void)SSL_shutdown(t->ssl);
 	ERR_clear_error();
 }

@@ -2,9 +2,15 @@
 /*
  * tlsio.h: one TLS connection over caller-owned bytes.  It knows OpenSSL
  * and bytes, not sockets: the caller lends it ciphertext read from the
- * network, receives ciphertext to send through a callback, and reads and
- * writes plaintext.  No copy is made that OpenSSL does not need: input is
- * read in place, output goes straight to the caller's queue.
+ * network, gives it room in its own queue for ciphertext to send, and
+ * reads and writes plaintext.
+ *
+ * OpenSSL runs the handshake.  Once a TLS 1.3 handshake is over, tlsio
+ * protects application data itself (rec13) and frees the SSL object, as
+ * kernel TLS would: an established connection then costs about 2 KiB
+ * instead of about 30, and records are sealed straight into the queue
+ * and opened straight into the reader's buffer.  TLS 1.2 stays with
+ * OpenSSL throughout.
  */
 #ifndef COMMON_TLSIO_H
 #define COMMON_TLSIO_H
@@ -22,19 +28,51 @@ enum tlsio_rc {
 	TLSIO_FAILED,	/* fatal; tlsio_error() says why */
 };
 
-/* tlsio_out_fn(arg, p, n): take n bytes of ciphertext; 0, or -1 (no memory). */
-typedef int	(*tlsio_out_fn)(void *arg, const void *p, size_t n);
+/*
+ * Where ciphertext goes: room(arg, min, &space) returns at least min
+ * (<= TLSIO_ROOM_MAX) contiguous bytes, *space long, or NULL if memory is
+ * short; commit(arg, n) queues the first n of them.
+ */
+struct tlsio_sink {
+	char	*(*room)(void *arg, size_t min, size_t *space);
+	void	 (*commit)(void *arg, size_t n);
+	void	*arg;
+};
+
+#define TLSIO_ROOM_MAX	(16384 + 256)	/* a TLS 1.3 record's body */
 
 /*
- * tlsio_new(ctx, server, out, arg): a new connection on ctx (which it
- * references) whose ciphertext goes to out(arg, ...).  Returns NULL if
+ * tlsio_ctx_init(ctx): let connections on ctx leave OpenSSL after a TLS
+ * 1.3 handshake (it installs a key log callback that hands the traffic
+ * secrets to tlsio, and nobody else).  Without it tlsio stays with
+ * OpenSSL.  Call before ctx is shared between threads.
+ */
+void		 tlsio_ctx_init(SSL_CTX *ctx);
+
+/*
+ * tlsio_new(ctx, server, sink): a new connection on ctx (which it
+ * references) whose ciphertext goes to *sink (copied).  Returns NULL if
  * memory is short.  The caller owns it; tlsio_free() accepts NULL.
  */
-struct tlsio	*tlsio_new(SSL_CTX *ctx, int server, tlsio_out_fn out, void *arg);
+struct tlsio	*tlsio_new(SSL_CTX *ctx, int server,
+		    const struct tlsio_sink *sink);
 void		 tlsio_free(struct tlsio *t);
 
-/* tlsio_ssl(t): the SSL object, borrowed, for settings and inspection. */
+/*
+ * tlsio_ssl(t): the SSL object, borrowed, for settings and inspection
+ * until the handshake is over and the first tlsio_read or tlsio_write
+ * after it; NULL once tlsio has taken over from OpenSSL.
+ */
 SSL		*tlsio_ssl(struct tlsio *t);
+
+/*
+ * tlsio_describe(t, buf, len): "TLSv1.3/TLS_AES_128_GCM_SHA256 resumed=no
+ * records=dbtls" (or records=openssl: who protects the records now).
+ */
+void		 tlsio_describe(const struct tlsio *t, char *buf, size_t len);
+
+/* tlsio_offloaded(t): 1 if tlsio, not OpenSSL, now protects the records. */
+int		 tlsio_offloaded(const struct tlsio *t);
 
 /*
  * tlsio_feed(t, p, n): lend ciphertext from the peer; t reads it in place
@@ -46,12 +84,18 @@ SSL		*tlsio_ssl(struct tlsio *t);
 void		 tlsio_feed(struct tlsio *t, const void *p, size_t n);
 int		 tlsio_feed_end(struct tlsio *t);
 
-/* tlsio_handshake(t): advance the handshake: OK when complete. */
+/*
+ * tlsio_handshake(t): advance the handshake: OK when complete.  The
+ * peer's certificate and ALPN are then on tlsio_ssl(t) until the next
+ * tlsio_read or tlsio_write.
+ */
 enum tlsio_rc	 tlsio_handshake(struct tlsio *t);
 
 /*
  * tlsio_read(t, p, cap, got): decrypt up to cap bytes into p.  TLSIO_OK
- * with *got > 0, or AGAIN/CLOSED/FAILED with *got == 0.
+ * with *got > 0, or AGAIN/CLOSED/FAILED with *got == 0.  With cap >=
+ * TLSIO_ROOM_MAX a record is opened straight into p, else through a
+ * buffer of t's.
  */
 enum tlsio_rc	 tlsio_read(struct tlsio *t, void *p, size_t cap, size_t *got);
 

@@ -42,6 +42,13 @@ pgbench -S -C -c 4 -j 2 -T 5 -h 127.0.0.1 -p "$CPORT" -U postgres postgres \
 grep -q 'number of failed transactions: 0' "$T/pgbench-C.log" || fail "pgbench -C failures"
 say "  -C: $(grep -E '^tps' "$T/pgbench-C.log" | head -1)"
 grep -q 'resumed=yes' "$T/client.log" || fail "no resumed TLS session"
+# After the handshake the agents protect records themselves (rec13): the
+# server agent at once, the client agent once it has its session ticket.
+grep -q 'close .*records=dbtls' "$T/client.log" || fail "client: no records=dbtls"
+grep -q 'close .*records=dbtls' "$T/server.log" || fail "server: no records=dbtls"
+! grep 'close .*TLSv1.3.*records=openssl' "$T/server.log" ||
+	fail "server: a TLS 1.3 connection stayed with OpenSSL"
+say "  records=dbtls: $(grep -c 'close .*records=dbtls' "$T/client.log") client, $(grep -c 'close .*records=dbtls' "$T/server.log") server closes"
 
 say "a cancelled query is cancelled"
 out=$(timeout --preserve-status -s INT 1 psql "host=127.0.0.1 port=$CPORT user=postgres dbname=postgres" \

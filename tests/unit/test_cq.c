@@ -44,11 +44,22 @@ main(void)
 
 	/* Room then a zero commit leaves an empty chunk that consume(0)
 	 * drops: an idle queue holds no memory. */
-	CHECK(cq_room(&q, &pool, &space) != NULL);
+	CHECK(cq_room(&q, &pool, 1, &space) != NULL);
 	CHECK_EQ(space, CQ_CHUNK_SIZE);
 	cq_commit(&q, 0);
 	cq_consume(&q, &pool, 0);
 	CHECK(q.head == NULL);
+
+	/* A minimum the tail cannot hold starts a new chunk. */
+	CHECK_EQ(cq_append(&q, &pool, in, CQ_CHUNK_SIZE - 100), 0);
+	CHECK(cq_room(&q, &pool, 100, &space) != NULL);
+	CHECK_EQ(space, 100);
+	CHECK(cq_room(&q, &pool, 101, &space) != NULL);
+	CHECK_EQ(space, CQ_CHUNK_SIZE);
+	cq_commit(&q, 1);
+	CHECK_EQ(q.len, CQ_CHUNK_SIZE - 99);
+	CHECK(cq_room(&q, &pool, CQ_CHUNK_SIZE + 1, &space) == NULL);
+	cq_clear(&q, &pool);
 
 	CHECK_EQ(cq_append(&q, &pool, in, 10), 0);
 	cq_clear(&q, &pool);

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rec13.c: TLS 1.3 records, sealed and opened.  The key and IV come from
+ * the traffic secret by HKDF-Expand-Label (RFC 8446 7.1, 7.3); each
+ * record's nonce is the IV XORed with its sequence number (5.3); the
+ * header is the additional data and the real content type follows the
+ * content inside the encryption (5.2).  Every output length fits in one
+ * hash block, so HKDF-Expand is a single HMAC.
+ */
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/hmac.h>
+
+#include "common/rec13.h"
+
+/* expand_label: HKDF-Expand-Label(secret, label, "", len), len <= hash. */
+static int
+expand_label(const EVP_MD *md, const uint8_t *secret, size_t slen,
+    const char *label, uint8_t *out, size_t len)
+{
+	uint8_t info[2 + 1 + 6 + 32 + 1 + 1], full[EVP_MAX_MD_SIZE];
+	size_t ll = strlen(label), i = 0;
+	unsigned flen;
+
+	if (ll > 32 || len > (size_t)EVP_MD_get_size(md))
+		return -1;
+	info[i++] = (uint8_t)(len >> 8);
+	info[i++] = (uint8_t)len;
+	info[i++] = (uint8_t)(6 + ll);
+	memcpy(info + i, "tls13 ", 6);
+	i += 6;
+	memcpy(info + i, label, ll);
+	i += ll;
+	info[i++] = 0;		/* empty context */
+	info[i++] = 1;		/* HKDF-Expand's block counter T(1) */
+	if (HMAC(md, secret, (int)slen, info, i, full, &flen) == NULL)
+		return -1;
+	memcpy(out, full, len);
+	OPENSSL_cleanse(full, sizeof(full));
+	return 0;
+}
+
+/* derive: key and IV of the current secret into the cipher context. */
+static int
+derive(struct rec13 *r, const EVP_CIPHER *cipher)
+{
+	uint8_t key[32];
+	int klen = EVP_CIPHER_CTX_get_key_length(r->ctx), rc = -1;
+
+	if (cipher != NULL)
+		klen = EVP_CIPHER_get_key_length(cipher);
+	if (klen <= 0 || (size_t)klen > sizeof(key) ||
+	    expand_label(r->md, r->secret, r->secret_len, "key", key,
+	    (size_t)klen) != 0 ||
+	    expand_label(r->md, r->secret, r->secret_len, "iv", r->iv,
+	    sizeof(r->iv)) != 0)
+		goto out;
+	if (EVP_CipherInit_ex(r->ctx, cipher, NULL, key, NULL, r->enc) == 1)
+		rc = 0;
+out:
+	OPENSSL_cleanse(key, sizeof(key));
+	return rc;
+}
+
+int
+rec13_init(struct rec13 *r, int enc, unsigned suite, const uint8_t *secret,
+    size_t len, uint64_t seq)
+{
+	const EVP_CIPHER *cipher;
+
+	memset(r, 0, sizeof(*r));
+	switch (suite) {
+	case 0x1301:
+		cipher = EVP_aes_128_gcm();
+		r->md = EVP_sha256();
+		break;
+	case 0x1302:
+		cipher = EVP_aes_256_gcm();
+		r->md = EVP_sha384();
+		break;
+	case 0x1303:
+		cipher = EVP_chacha20_poly1305();
+		r->md = EVP_sha256();
+		break;
+	default:
+		return -1;
+	}
+	if (len != (size_t)EVP_MD_get_size(r->md) || len > sizeof(r->secret))
+		return -1;
+	memcpy(r->secret, secret, len);
+	r->secret_len = len;
+	r->enc = enc;
+	r->seq = seq;
+	if ((r->ctx = EVP_CIPHER_CTX_new()) == NULL ||
+	    derive(r, cipher) != 0) {
+		rec13_clear(r);
+		return -1;
+	}
+	return 0;
+}
+
+void
+rec13_clear(struct rec13 *r)
+{
+	EVP_CIPHER_CTX_free(r->ctx);
+	OPENSSL_cleanse(r, sizeof(*r));
+	r->ctx = NULL;
+}
+
+int
+rec13_update(struct rec13 *r)
+{
+	uint8_t next[REC13_SECRET_MAX];
+
+	if (expand_label(r->md, r->secret, r->secret_len, "traffic upd",
+	    next, r->secret_len) != 0)
+		return -1;
+	memcpy(r->secret, next, r->secret_len);
+	OPENSSL_cleanse(next, sizeof(next));
+	r->seq = 0;
+	return derive(r, NULL);
+}
+
+/* start: a record's nonce (IV XOR sequence number) into the context. */
+static int
+start(struct rec13 *r)
+{
+	uint8_t nonce[sizeof(r->iv)];
+
+	memcpy(nonce, r->iv, sizeof(nonce));
+	for (int i = 0; i < 8; i++)
+		nonce[sizeof(nonce) - 1 - i] ^= (uint8_t)(r->seq >> (8 * i));
+	return EVP_CipherInit_ex(r->ctx, NULL, NULL, NULL, nonce, r->enc) == 1 ?
+	    0 : -1;
+}
+
+size_t
+rec13_seal(struct rec13 *r, uint8_t type, const void *in, size_t n,
+    uint8_t *out)
+{
+	size_t body = n + 1 + REC13_TAG;
+	uint8_t *p = out + REC13_HEADER;
+	int l;
+
+	if (n > REC13_PLAIN_MAX || start(r) != 0)
+		return 0;
+	out[0] = REC13_APPLICATION_DATA;	/* the outer type, always */
+	out[1] = 3;
+	out[2] = 3;
+	out[3] = (uint8_t)(body >> 8);
+	out[4] = (uint8_t)body;
+	if (EVP_EncryptUpdate(r->ctx, NULL, &l, out, REC13_HEADER) != 1 ||
+	    (n > 0 && EVP_EncryptUpdate(r->ctx, p, &l, in, (int)n) != 1) ||
+	    EVP_EncryptUpdate(r->ctx, p + n, &l, &type, 1) != 1 ||
+	    EVP_EncryptFinal_ex(r->ctx, p + n + 1, &l) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(r->ctx, EVP_CTRL_AEAD_GET_TAG, REC13_TAG,
+	    p + n + 1) != 1)
+		return 0;
+	r->seq++;
+	return REC13_HEADER + body;
+}
+
+size_t
+rec13_length(const uint8_t *hdr)
+{
+	size_t body = (size_t)hdr[3] << 8 | hdr[4];
+
+	if (hdr[0] != REC13_APPLICATION_DATA || hdr[1] != 3 || hdr[2] != 3 ||
+	    body < 1 + REC13_TAG || body > REC13_BODY_MAX)
+		return 0;
+	return REC13_HEADER + body;
+}
+
+int
+rec13_open(struct rec13 *r, const uint8_t *rec, size_t len, uint8_t *out,
+    size_t *n, uint8_t *type)
+{
+	size_t clen = len - REC13_HEADER - REC13_TAG, i;
+	uint8_t tag[REC13_TAG];
+	int l, l2;
+
+	*n = 0;
+	if (rec13_length(rec) != len || start(r) != 0)
+		return -1;
+	memcpy(tag, rec + len - REC13_TAG, sizeof(tag));
+	if (EVP_DecryptUpdate(r->ctx, NULL, &l, rec, REC13_HEADER) != 1 ||
+	    EVP_DecryptUpdate(r->ctx, out, &l, rec + REC13_HEADER,
+	    (int)clen) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(r->ctx, EVP_CTRL_AEAD_SET_TAG, REC13_TAG,
+	    tag) != 1 ||
+	    EVP_DecryptFinal_ex(r->ctx, out + l, &l2) != 1) {
+		OPENSSL_cleanse(out, clen);	/* never unauthenticated bytes */
+		return -1;
+	}
+	r->seq++;
+	/* The content type is the last non-zero byte; zeros are padding. */
+	for (i = clen; i > 0 && out[i - 1] == 0; i--)
+		continue;
+	if (i == 0 || i - 1 > REC13_PLAIN_MAX)
+		return -1;
+	*type = out[i - 1];
+	*n = i - 1;
+	return 0;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rec13.h: TLS 1.3 record protection (RFC 8446 section 5) for one
+ * direction of a connection whose handshake OpenSSL has finished: what
+ * Linux's kernel TLS does, in user space.  It seals and opens whole
+ * records with OpenSSL's AEAD ciphers and knows nothing of handshakes,
+ * certificates or sockets.  About 1 KiB per direction, where an OpenSSL
+ * connection keeps about 30 KiB.
+ */
+#ifndef COMMON_REC13_H
+#define COMMON_REC13_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#define REC13_HEADER		5
+#define REC13_TAG		16
+#define REC13_OVERHEAD		(REC13_HEADER + 1 + REC13_TAG)
+#define REC13_PLAIN_MAX		16384		/* content per record */
+#define REC13_BODY_MAX		(16384 + 256)	/* ciphertext after header */
+#define REC13_SECRET_MAX	48
+
+#define REC13_APPLICATION_DATA	23
+#define REC13_ALERT		21
+#define REC13_HANDSHAKE		22
+
+struct rec13 {
+	EVP_CIPHER_CTX	*ctx;
+	const EVP_MD	*md;
+	uint8_t		 secret[REC13_SECRET_MAX];
+	size_t		 secret_len;
+	uint8_t		 iv[12];
+	uint64_t	 seq;		/* records sealed or opened so far */
+	int		 enc;
+};
+
+/*
+ * rec13_init(r, enc, suite, secret, len, seq): set r up to seal (enc 1)
+ * or open (enc 0) records of cipher suite `suite` (0x1301, 0x1302 or
+ * 0x1303) under the traffic secret, starting at sequence number seq.
+ * Returns 0, or -1 for an unsupported suite or no memory (r is then
+ * cleared).  rec13_clear() releases and wipes it.
+ */
+int	rec13_init(struct rec13 *r, int enc, unsigned suite,
+	    const uint8_t *secret, size_t len, uint64_t seq);
+void	rec13_clear(struct rec13 *r);
+
+/* rec13_update(r): the next traffic secret (KeyUpdate).  0 or -1. */
+int	rec13_update(struct rec13 *r);
+
+/*
+ * rec13_seal(r, type, in, n, out): write one record carrying n <=
+ * REC13_PLAIN_MAX bytes of content type `type` to out, which has room
+ * for n + REC13_OVERHEAD bytes.  Returns that length, or 0 on failure.
+ */
+size_t	rec13_seal(struct rec13 *r, uint8_t type, const void *in, size_t n,
+	    uint8_t *out);
+
+/*
+ * rec13_length(hdr): the whole length of the record whose 5-byte header
+ * is hdr, or 0 if the header is not one a TLS 1.3 peer may send after
+ * its handshake (wrong type or version, too short or too long).
+ */
+size_t	rec13_length(const uint8_t *hdr);
+
+/*
+ * rec13_open(r, rec, len, out, &n, &type): authenticate and decrypt the
+ * whole record rec (len from rec13_length) into out, which has room for
+ * len - REC13_HEADER - REC13_TAG bytes; *n is the content's length and
+ * *type its type.  Returns 0, or -1 if the record is forged or damaged
+ * (bad_record_mac) or its content is malformed.
+ */
+int	rec13_open(struct rec13 *r, const uint8_t *rec, size_t len,
+	    uint8_t *out, size_t *n, uint8_t *type);
+
+#endif
