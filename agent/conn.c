@@ -1057,6 +1057,9 @@ connected(struct conn *c, struct side *s)
 
 	s->connected = 1;
 	tune_tcp(c, s);
+	/* The other addresses are not needed any more: do not keep them. */
+	uv_freeaddrinfo(c->addrs);
+	c->addrs = c->next_addr = NULL;
 	if (!is_client(c)) {
 		start_relaying(c);
 		return;

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <malloc.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,26 +28,6 @@
 
 static struct agent agent;
 static uv_signal_t sig_int, sig_term;
-static uv_timer_t trim_timer;
-
-/*
- * trim_cb: once a burst of new connections is over (the counter moved,
- * then stood still for a second), give the memory their handshakes used
- * and freed back to the system.  glibc keeps freed memory otherwise, and
- * thousands of handshakes at once leave a lot of it.
- */
-static void
-trim_cb(uv_timer_t *t)
-{
-	static uint64_t seen, trimmed;
-	uint64_t now = atomic_load(&agent.next_conn_id);
-
-	if (now == seen && now != trimmed) {
-		malloc_trim(0);
-		trimmed = now;
-	}
-	seen = now;
-}
 
 static void
 usage(FILE *f)
@@ -207,7 +186,6 @@ signal_cb(uv_signal_t *h, int signum)
 		worker_stop(&agent.workers[i]);
 	uv_close((uv_handle_t *)&sig_int, NULL);
 	uv_close((uv_handle_t *)&sig_term, NULL);
-	uv_close((uv_handle_t *)&trim_timer, NULL);
 	reload_stop();
 }
 
@@ -281,8 +259,6 @@ main(int argc, char **argv)
 	if ((rc = reload_start(loop, path, agent.first)) != 0)
 		fatalx("reload: %s", uv_strerror(rc));
 	pidfile_write(agent.first->cfg->pidfile);
-	uv_timer_init(loop, &trim_timer);
-	uv_timer_start(&trim_timer, trim_cb, 1000, 1000);
 
 	for (unsigned i = 0; i < agent.nworkers; i++)
 		if ((rc = worker_start(&agent, i)) != 0)

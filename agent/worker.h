@@ -74,7 +74,9 @@ struct worker {
 	unsigned long	*session_gen;	/* generation each was made with */
 	char		*readbuf;	/* every read of this loop lands here */
 	struct pool	*pools;		/* one per tunnel */
-	uv_timer_t	 pool_timer;	/* refills the pools */
+	uv_timer_t	 pool_timer;	/* refills the pools, trims memory */
+	uint64_t	 busy_mark;	/* activity seen at the last tick */
+	uint64_t	 trim_mark;	/* activity at the last trim */
 	int		 stopping;
 };
 

@@ -21,6 +21,7 @@ cq_pool_init(struct cq_pool *p, size_t max_spare)
 	p->spare = NULL;
 	p->nspare = 0;
 	p->max_spare = max_spare;
+	p->gets = 0;
 }
 
 void
@@ -40,6 +41,7 @@ chunk_get(struct cq_pool *p)
 {
 	struct cq_chunk *c = p->spare;
 
+	p->gets++;
 	if (c != NULL) {
 		p->spare = c->next;
 		p->nspare--;

@@ -20,6 +20,7 @@ struct cq_pool {
 	struct cq_chunk	*spare;
 	size_t		 nspare;
 	size_t		 max_spare;
+	unsigned long	 gets;		/* chunks handed out, ever */
 };
 
 struct cq {
@@ -34,6 +35,7 @@ struct cq_span {
 	size_t	 len;
 };
 
+/* cq_pool_drain(p): free the spare chunks (when idle, and at the end). */
 void	cq_pool_init(struct cq_pool *p, size_t max_spare);
 void	cq_pool_drain(struct cq_pool *p);
 

@@ -48,7 +48,7 @@ derive(struct rec13 *r, const EVP_CIPHER *cipher)
 	uint8_t key[32];
 	int klen = EVP_CIPHER_CTX_get_key_length(r->ctx), rc = -1;
 
-	if (cipher != NULL)
+	if (cipher != NULL)	/* else the context's own */
 		klen = EVP_CIPHER_get_key_length(cipher);
 	if (klen <= 0 || (size_t)klen > sizeof(key) ||
 	    expand_label(r->md, r->secret, r->secret_len, "key", key,
@@ -64,12 +64,27 @@ out:
 }
 
 int
+rec13_prepare(struct rec13 *r, int enc)
+{
+	memset(r, 0, sizeof(*r));
+	if ((r->ctx = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_CipherInit_ex(r->ctx, EVP_aes_256_gcm(), NULL, NULL, NULL,
+	    enc) != 1) {
+		rec13_clear(r);
+		return -1;
+	}
+	return 0;
+}
+
+int
 rec13_init(struct rec13 *r, int enc, unsigned suite, const uint8_t *secret,
     size_t len, uint64_t seq)
 {
-	const EVP_CIPHER *cipher;
+	EVP_CIPHER_CTX *ctx = r->ctx;	/* from rec13_prepare, or NULL */
+	const EVP_CIPHER *cipher, *had;
 
 	memset(r, 0, sizeof(*r));
+	r->ctx = ctx;
 	switch (suite) {
 	case 0x1301:
 		cipher = EVP_aes_128_gcm();
@@ -92,12 +107,14 @@ rec13_init(struct rec13 *r, int enc, unsigned suite, const uint8_t *secret,
 	r->secret_len = len;
 	r->enc = enc;
 	r->seq = seq;
-	if ((r->ctx = EVP_CIPHER_CTX_new()) == NULL ||
-	    derive(r, cipher) != 0) {
-		rec13_clear(r);
+	if (r->ctx == NULL && (r->ctx = EVP_CIPHER_CTX_new()) == NULL)
 		return -1;
-	}
-	return 0;
+	/* Naming the cipher again would free the prepared context. */
+	had = EVP_CIPHER_CTX_get0_cipher(r->ctx);
+	if (had != NULL && EVP_CIPHER_get_nid(had) == EVP_CIPHER_get_nid(cipher)
+	    && EVP_CIPHER_CTX_is_encrypting(r->ctx) == enc)
+		cipher = NULL;
+	return derive(r, cipher);
 }
 
 void

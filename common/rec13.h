@@ -37,11 +37,18 @@ struct rec13 {
 };
 
 /*
- * rec13_init(r, enc, suite, secret, len, seq): set r up to seal (enc 1)
- * or open (enc 0) records of cipher suite `suite` (0x1301, 0x1302 or
- * 0x1303) under the traffic secret, starting at sequence number seq.
- * Returns 0, or -1 for an unsupported suite or no memory (r is then
- * cleared).  rec13_clear() releases and wipes it.
+ * rec13_prepare(r, enc): allocate r's cipher context now, for AES-256-GCM
+ * (the suite OpenSSL prefers), so that a long-lived connection's state
+ * is not scattered among what its handshake frees.  0 or -1; optional.
+ */
+int	rec13_prepare(struct rec13 *r, int enc);
+
+/*
+ * rec13_init(r, enc, suite, secret, len, seq): set r (zeroed, or
+ * prepared) up to seal (enc 1) or open (enc 0) records of cipher suite
+ * `suite` (0x1301, 0x1302 or 0x1303) under the traffic secret, starting
+ * at sequence number seq.  Returns 0, or -1 for an unsupported suite or
+ * no memory.  rec13_clear() releases and wipes r in either case.
  */
 int	rec13_init(struct rec13 *r, int enc, unsigned suite,
 	    const uint8_t *secret, size_t len, uint64_t seq);

@@ -42,6 +42,7 @@ enum { RX, TX };	/* directions, as OpenSSL's write_p */
 struct tlsio {
 	SSL		*ssl;		/* NULL once both directions are ours */
 	struct rec13	*rec[2];	/* a direction taken over from OpenSSL */
+	struct rec13	 recs[2];	/* their storage */
 	const uint8_t	*in;		/* lent by tlsio_feed */
 	size_t		 in_len;
 	uint8_t		*spill;		/* unread bytes kept across feeds */
@@ -392,17 +393,12 @@ own(struct tlsio *t, int dir)
 {
 	const SSL_CIPHER *c = SSL_get_current_cipher(t->ssl);
 	int side = (dir == TX) == t->server;	/* whose secret: 1 server */
-	struct rec13 *r;
 
 	if (c == NULL || t->secret_len[side] == 0 || !t->counting[dir] ||
-	    (r = malloc(sizeof(*r))) == NULL)
+	    rec13_init(&t->recs[dir], dir == TX, SSL_CIPHER_get_protocol_id(c),
+	    t->secret[side], t->secret_len[side], t->nrec[dir]) != 0)
 		return;
-	if (rec13_init(r, dir == TX, SSL_CIPHER_get_protocol_id(c),
-	    t->secret[side], t->secret_len[side], t->nrec[dir]) != 0) {
-		free(r);
-		return;
-	}
-	t->rec[dir] = r;
+	t->rec[dir] = &t->recs[dir];
 	OPENSSL_cleanse(t->secret[side], sizeof(t->secret[side]));
 	t->secret_len[side] = 0;
 }
@@ -474,6 +470,10 @@ tlsio_new(SSL_CTX *ctx, int server, const struct tlsio_sink *sink)
 	SSL_set_ex_data(t->ssl, ex_index, t);
 	SSL_set_msg_callback(t->ssl, msg_cb);
 	SSL_set_msg_callback_arg(t->ssl, t);
+	if (SSL_CTX_get_keylog_callback(ctx) == keylog_cb) {
+		(void)rec13_prepare(&t->recs[RX], 0);
+		(void)rec13_prepare(&t->recs[TX], 1);
+	}
 	if (server)
 		SSL_set_accept_state(t->ssl);
 	else
@@ -487,11 +487,8 @@ tlsio_free(struct tlsio *t)
 	if (t == NULL)
 		return;
 	free_ssl(t);
-	for (int dir = 0; dir < 2; dir++) {
-		if (t->rec[dir] != NULL)
-			rec13_clear(t->rec[dir]);
-		free(t->rec[dir]);
-	}
+	rec13_clear(&t->recs[RX]);
+	rec13_clear(&t->recs[TX]);
 	free(t->spill);
 	free(t->plain);
 	OPENSSL_cleanse(t->secret, sizeof(t->secret));
