@@ -25,6 +25,7 @@
 #define REC13_APPLICATION_DATA	23
 #define REC13_ALERT		21
 #define REC13_HANDSHAKE		22
+#define REC13_PRIVATE		224	/* first of 224-255, private use */
 
 struct rec13 {
 	EVP_CIPHER_CTX	*ctx;

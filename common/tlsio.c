@@ -63,6 +63,7 @@ struct tlsio {
 	unsigned	 rx_closed:1;	/* close_notify received */
 	unsigned	 shut_sent:1;
 	unsigned	 failed:1;
+	unsigned	 rx_kept:1;	/* receiving could not be taken over */
 	const char	*version;	/* set when the handshake completes */
 	const char	*cipher;
 	int		 resumed;
@@ -85,6 +86,12 @@ bio_read_cb(BIO *b, char *buf, int len)
 	size_t n, want = (size_t)len;
 
 	BIO_clear_retry_flags(b);
+	/* A client stops OpenSSL after the session ticket: what follows is
+	 * for tlsio, which takes over then (see take_over). */
+	if (t->tickets > 0 && t->rec[TX] != NULL && !t->rx_kept) {
+		BIO_set_retry_read(b);
+		return -1;
+	}
 	if (t->spill_len > 0) {
 		n = t->spill_len < want ? t->spill_len : want;
 		memcpy(buf, t->spill + t->spill_off, n);
@@ -417,8 +424,10 @@ take_over(struct tlsio *t)
 	if (t->rec[TX] == NULL)
 		own(t, TX);
 	if (t->rec[TX] != NULL && t->rec[RX] == NULL &&
-	    (t->server || t->tickets > 0) && !SSL_has_pending(t->ssl))
+	    (t->server || t->tickets > 0) && !SSL_has_pending(t->ssl)) {
 		own(t, RX);
+		t->rx_kept = t->rec[RX] == NULL;	/* OpenSSL goes on */
+	}
 }
 
 /*
@@ -692,6 +701,14 @@ read_own(struct tlsio *t, uint8_t *p, size_t cap, size_t *got)
 			if ((rc = post_handshake(t, out, n)) != TLSIO_OK)
 				return rc;
 			continue;
+		case REC13_PRIVATE:
+			if (n != 1 || cap == 0)
+				return fail(t, SSL_AD_DECODE_ERROR,
+				    "malformed control record");
+			if (out != p)
+				*p = out[0];
+			*got = 1;
+			return TLSIO_CONTROL;
 		default:
 			return fail(t, SSL_AD_UNEXPECTED_MESSAGE, "unexpected "
 			    "record type %u", type);
@@ -755,6 +772,18 @@ tlsio_write(struct tlsio *t, const void *p, size_t n)
 		}
 		s += take;
 		n -= take;
+	}
+	return 0;
+}
+
+int
+tlsio_control(struct tlsio *t, uint8_t code)
+{
+	if (t->rec[TX] == NULL || t->failed || t->shut_sent ||
+	    seal(t, REC13_PRIVATE, &code, 1) != 0) {
+		snprintf(t->error, sizeof(t->error), "cannot send a control "
+		    "record");
+		return -1;
 	}
 	return 0;
 }

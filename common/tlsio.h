@@ -16,6 +16,7 @@
 #define COMMON_TLSIO_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/ssl.h>
 
@@ -26,6 +27,7 @@ enum tlsio_rc {
 	TLSIO_AGAIN,	/* needs more ciphertext from the peer */
 	TLSIO_CLOSED,	/* the peer sent close_notify */
 	TLSIO_FAILED,	/* fatal; tlsio_error() says why */
+	TLSIO_CONTROL,	/* a control record: its code is in the buffer */
 };
 
 /*
@@ -101,6 +103,15 @@ enum tlsio_rc	 tlsio_read(struct tlsio *t, void *p, size_t cap, size_t *got);
 
 /* tlsio_write(t, p, n): encrypt all n bytes to the output.  0 or -1. */
 int		 tlsio_write(struct tlsio *t, const void *p, size_t n);
+
+/*
+ * Control records carry one byte in a private content type, between two
+ * dbtls agents that agreed on it (ALPN) over TLS 1.3 records of tlsio's
+ * own.  tlsio_control(t, code) sends one: 0, or -1 if t cannot (it does
+ * not protect its own records).  tlsio_read returns TLSIO_CONTROL with
+ * *got == 1 and the code in p[0] when one arrives.
+ */
+int		 tlsio_control(struct tlsio *t, uint8_t code);
 
 /* tlsio_shutdown(t): send a close_notify alert.  Reads may go on. */
 void		 tlsio_shutdown(struct tlsio *t);

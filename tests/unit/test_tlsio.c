@@ -216,6 +216,37 @@ test_offload(SSL_CTX *cctx, SSL_CTX *sctx, SSL_CTX *plain_c,
 	SSL_CTX_set_ciphersuites(cctx, "TLS_AES_128_GCM_SHA256:"
 	    "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
 
+	/* Control records, in order with the data around them, even when
+	 * they come right behind the ticket, in one piece with it. */
+	pair(cctx, sctx, &c, &s);
+	CHECK_EQ(tlsio_write(s, "ab", 2), 0);
+	CHECK_EQ(tlsio_control(s, 7), 0);
+	CHECK_EQ(tlsio_write(s, "cd", 2), 0);
+	{
+		char buf[64];
+		size_t k = 0;
+
+		tlsio_feed(c, so.p, so.len);
+		so.len = 0;
+		CHECK_EQ(tlsio_read(c, buf, sizeof(buf), &n), TLSIO_OK);
+		CHECK(n == 2 && memcmp(buf, "ab", 2) == 0);
+		CHECK_EQ(tlsio_read(c, buf, sizeof(buf), &n), TLSIO_CONTROL);
+		CHECK(n == 1 && buf[0] == 7);
+		while ((rc = tlsio_read(c, buf + k, sizeof(buf) - k, &n)) ==
+		    TLSIO_OK)
+			k += n;
+		CHECK_EQ(rc, TLSIO_AGAIN);
+		CHECK(k == 2 && memcmp(buf, "cd", 2) == 0);
+		CHECK_EQ(tlsio_feed_end(c), 0);
+	}
+	CHECK_EQ(tlsio_control(c, 9), 0);
+	pump(c, s);
+	CHECK_EQ(tlsio_read(s, got, sizeof(got), &n), TLSIO_CONTROL);
+	CHECK(n == 1 && got[0] == 9);
+	CHECK(tlsio_offloaded(c) && tlsio_offloaded(s));
+	tlsio_free(c);
+	tlsio_free(s);
+
 	/* Against plain OpenSSL, both ways; KeyUpdate asked of us and by
 	 * us; a ticket after the takeover is ignored. */
 	pair(cctx, plain_s, &c, &s);
@@ -301,6 +332,7 @@ test_offload(SSL_CTX *cctx, SSL_CTX *sctx, SSL_CTX *plain_c,
 	exchange(c, s, 100000, 1 << 20);
 	CHECK(!tlsio_offloaded(c) && !tlsio_offloaded(s));
 	CHECK(tlsio_ssl(c) != NULL && tlsio_ssl(s) != NULL);
+	CHECK_EQ(tlsio_control(c, 1), -1);
 	tlsio_free(c);
 	tlsio_free(s);
 	SSL_CTX_set_max_proto_version(cctx, 0);
