@@ -27,6 +27,26 @@
  * connection holds no data buffers.  EOF on one side becomes close_notify
  * and/or a TCP shutdown on the other once its queue drains; the
  * connection ends when both directions have ended, or at the first error.
+ *
+ * Streams: two agents that agreed on ALPN "dbtls/1" carry one app
+ * connection after another over one TLS connection, so that only the
+ * first costs a handshake.  Control records frame them: the client sends
+ * OPEN when an app attaches and holds the app's bytes until the server
+ * answers OK (it then dials the database) or REFUSE (a reload made the
+ * connection stale; the TLS connection closing instead means the same):
+ * the client then dials a new TLS connection for that app, no byte of
+ * which was forwarded.  Each
+ * side sends FIN where it would otherwise end TLS (its side reached EOF),
+ * and once both FINs have crossed and the local socket is shut, that
+ * socket is closed and the TLS connection waits for the next app: in the
+ * client's pool (POOLED), or on the server for the next OPEN.  A side
+ * whose socket fails (an app's reset, a database that refuses) sends
+ * ABORT, closes that socket and drops what still comes for the stream
+ * until the other's ABORT answers; then the connection is reused too.
+ * The server ends a connection's last stream with FIN_LAST after a reload
+ * or once the connection is REUSE_MAX_AGE_MS old, so new material and
+ * allow lists reach new apps.  Anything else unclean closes the TLS
+ * connection as before.
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -41,6 +61,7 @@
 #include "common/allow.h"
 #include "common/cq.h"
 #include "common/log.h"
+#include "common/tlsctx.h"
 #include "common/tlsio.h"
 #include "agent/gen.h"
 #include "agent/pgwire.h"
@@ -56,16 +77,27 @@ enum conn_state {
 	CONN_NEGOTIATING,	/* PostgreSQL SSLRequest exchange */
 	CONN_HANDSHAKE,		/* TLS handshake */
 	CONN_POOLED,		/* client: handshaken, waiting for an app */
+	CONN_OPENING,		/* client: OPEN sent, waiting for OK */
 	CONN_RELAYING,		/* both sides up, bytes flow */
 	CONN_CLOSING,		/* waiting for close callbacks */
 };
 
 static const char *const state_names[] = {
-	"dialing", "negotiating", "handshake", "pooled", "relaying", "closing",
+	"dialing", "negotiating", "handshake", "pooled", "opening", "relaying",
+	"closing",
 };
 
 #define POOL_MAX_AGE_MS		30000	/* a prewarmed connection's life */
+#define POOL_MAX		64	/* kept per worker and tunnel */
 #define FIRST_DATA_MS		120000	/* server: wait for the first bytes */
+
+/* Control records; FIN_LAST: FIN, and no further stream on this connection. */
+enum {
+	CTL_OPEN = 1, CTL_FIN = 2, CTL_ABORT = 3, CTL_FIN_LAST = 4,
+	CTL_OK = 5,		/* the server takes the stream OPEN asked for */
+	CTL_REFUSE = 6,		/* ... or not: it has read nothing of it */
+};
+#define REUSE_MAX_AGE_MS	600000	/* a TLS connection's life for streams */
 
 struct side {
 	union {
@@ -114,6 +146,17 @@ struct conn {
 	int		 pooled;	/* made for the prewarm pool */
 	int		 attached;	/* an app is on the plain side */
 	int		 dial_on_data;	/* server: dial the db at first bytes */
+	int		 streams;	/* one app connection after another */
+	int		 fin_sent;	/* streams: this stream's FINs */
+	int		 fin_rcvd;
+	int		 open_pending;	/* server: OPEN came while closing */
+	int		 abort_sent;	/* streams: this stream's ABORTs */
+	int		 abort_rcvd;
+	int		 plain_gone;	/* the stream's socket is closed */
+	int		 last;		/* FIN_LAST sent or received */
+	int		 retried;	/* client: redialled once for this app */
+	uint64_t	 handshaken_at;
+	unsigned	 uses;		/* streams carried so far */
 	struct conn	*pool_next;	/* in the pool's ready list */
 	uint8_t		 sniff[8];	/* first bytes of a pg exchange */
 	size_t		 nsniff;
@@ -134,6 +177,12 @@ static int	to_bufs(const struct cq *q, uv_buf_t *bufs, size_t *total);
 static void	side_flush(struct side *s);
 static void	tls_progress(struct conn *c);
 static void	start_relaying(struct conn *c);
+static void	stream_check_done(struct conn *c);
+static void	stream_retry(struct conn *c, const char *why);
+static void	stream_open(struct conn *c);
+static void	side_failed(struct conn *c, struct side *s, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+static int	on_control(struct conn *c, uint8_t code);
 
 static int
 is_client(const struct conn *c)
@@ -205,7 +254,10 @@ handle_closed_cb(uv_handle_t *h)
 	    ((struct side *)h->data)->c);
 }
 
-/* tls_desc: "tls=TLSv1.3/TLS_AES_128_GCM_SHA256 resumed=no records=dbtls". */
+/*
+ * tls_desc: "tls=TLSv1.3/TLS_AES_128_GCM_SHA256 resumed=no records=dbtls
+ * use=1" (use: which app connection this is on the TLS connection).
+ */
 static void
 tls_desc(struct conn *c, char *buf, size_t len)
 {
@@ -216,7 +268,7 @@ tls_desc(struct conn *c, char *buf, size_t len)
 		return;
 	}
 	tlsio_describe(c->tio, desc, sizeof(desc));
-	snprintf(buf, len, "tls=%s", desc);
+	snprintf(buf, len, "tls=%s use=%u", desc, c->uses + 1);
 }
 
 static struct pool *
@@ -246,6 +298,23 @@ pool_forget(struct conn *c)
 	}
 }
 
+/* log_close: the one close line of an app connection (or stream). */
+static void
+log_close(struct conn *c, enum log_level lvl, const char *reason)
+{
+	uint64_t up = is_client(c) ? c->plain_in : c->tls_in;
+	uint64_t down = is_client(c) ? c->tls_in : c->plain_in;
+	char tls[192];
+
+	tls_desc(c, tls, sizeof(tls));
+	conn_log(c, lvl, "close identity=%s serial=%s %s to_db=%llu "
+	    "from_db=%llu duration=%.3fs state=%s reason=\"%s\"",
+	    c->ident[0] ? c->ident : "-", c->serial[0] ? c->serial : "-", tls,
+	    (unsigned long long)up, (unsigned long long)down,
+	    (double)(uv_now(&c->w->loop) - c->started) / 1000.0,
+	    state_names[c->state], reason);
+}
+
 /*
  * conn_close: log the one close line, then close every handle.  The
  * connection is freed by the last close callback; callers return at once.
@@ -253,8 +322,7 @@ pool_forget(struct conn *c)
 static void
 conn_close(struct conn *c, const char *fmt, ...)
 {
-	char reason[512], tls[160];
-	uint64_t up, down;
+	char reason[512];
 	va_list ap;
 
 	if (c->state == CONN_CLOSING)
@@ -264,18 +332,9 @@ conn_close(struct conn *c, const char *fmt, ...)
 	va_end(ap);
 	if (c->pooled && !c->attached)
 		pool_forget(c);
-	up = is_client(c) ? c->plain_in : c->tls_in;
-	down = is_client(c) ? c->tls_in : c->plain_in;
-	tls_desc(c, tls, sizeof(tls));
-	/* A prewarmed connection no app used is not worth an info line. */
-	conn_log(c, c->pooled && !c->attached ? LOG_LVL_DEBUG : LOG_LVL_INFO,
-	    "close identity=%s serial=%s %s to_db=%llu "
-	    "from_db=%llu duration=%.3fs state=%s reason=\"%s\"",
-	    c->ident[0] ? c->ident : "-", c->serial[0] ? c->serial : "-", tls,
-	    (unsigned long long)up,
-	    (unsigned long long)down,
-	    (double)(uv_now(&c->w->loop) - c->started) / 1000.0,
-	    state_names[c->state], reason);
+	/* A connection no app used is not worth an info line. */
+	log_close(c, (c->pooled && !c->attached) || c->state == CONN_POOLED ?
+	    LOG_LVL_DEBUG : LOG_LVL_INFO, reason);
 	c->state = CONN_CLOSING;
 
 	/* A close_notify tells the peer the stream ended on purpose. */
@@ -318,6 +377,18 @@ conn_close_all(struct worker *w, const char *reason)
 		conn_close(w->conns, "%s", reason);
 }
 
+void
+conn_drop_stale(struct worker *w)
+{
+	struct conn *c, *next;
+
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == CONN_POOLED && gen_stale(c->gen))
+			conn_close(c, "idle since before a reload");
+	}
+}
+
 static void
 timer_cb(uv_timer_t *timer)
 {
@@ -333,12 +404,19 @@ timer_cb(uv_timer_t *timer)
 			    is_client(c) ? "server" : "database");
 		return;
 	case CONN_POOLED:
-		conn_close(c, "prewarmed connection unused for %u s",
-		    POOL_MAX_AGE_MS / 1000);
+		if (is_client(c))
+			conn_close(c, "kept connection unused for %u s",
+			    POOL_MAX_AGE_MS / 1000);
+		else
+			conn_close(c, "no new stream for %u s",
+			    FIRST_DATA_MS / 1000);
 		return;
 	case CONN_NEGOTIATING:
 	case CONN_HANDSHAKE:
 		conn_close(c, "TLS handshake timed out");
+		return;
+	case CONN_OPENING:
+		conn_close(c, "the server did not answer OPEN");
 		return;
 	case CONN_RELAYING:
 		idle = now - c->last_active;
@@ -397,7 +475,7 @@ flow(struct conn *c)
 		if (!s->reading && q < FLOW_LOW) {
 			if ((rc = uv_read_start(&s->h.stream, alloc_cb,
 			    read_cb)) != 0) {
-				conn_close(c, "read from %s: %s", s->name,
+				side_failed(c, s, "read from %s: %s", s->name,
 				    uv_strerror(rc));
 				return;
 			}
@@ -420,6 +498,8 @@ shutdown_cb(uv_shutdown_t *req, int status)
 	s->shut_done = 1;
 	if (c->plain.shut_done && c->tls.shut_done)
 		conn_close(c, "both sides closed");
+	else if (s == &c->plain)
+		stream_check_done(c);
 }
 
 static void
@@ -431,7 +511,8 @@ write_cb(uv_write_t *req, int status)
 	if (status == UV_ECANCELED || c->state == CONN_CLOSING)
 		return;
 	if (status < 0) {
-		conn_close(c, "write to %s: %s", s->name, uv_strerror(status));
+		side_failed(c, s, "write to %s: %s", s->name,
+		    uv_strerror(status));
 		return;
 	}
 	cq_consume(&s->out, &c->w->pool, s->inflight);
@@ -475,7 +556,7 @@ side_flush(struct side *s)
 		if (rc == UV_EAGAIN || rc == UV_ENOSYS)
 			break;
 		if (rc < 0) {
-			conn_close(c, "write to %s: %s", s->name,
+			side_failed(c, s, "write to %s: %s", s->name,
 			    uv_strerror(rc));
 			return;
 		}
@@ -488,7 +569,7 @@ side_flush(struct side *s)
 		s->wreq.data = s;
 		if ((rc = uv_write(&s->wreq, &s->h.stream, bufs, (unsigned)n,
 		    write_cb)) != 0) {
-			conn_close(c, "write to %s: %s", s->name,
+			side_failed(c, s, "write to %s: %s", s->name,
 			    uv_strerror(rc));
 			return;
 		}
@@ -546,6 +627,20 @@ flush_cipher(struct conn *c)
 static void
 end_tls_output(struct conn *c)
 {
+	if (c->streams && !c->tls.eof) {	/* the stream ends, not TLS */
+		if (!is_client(c) && (uv_now(&c->w->loop) - c->handshaken_at >
+		    REUSE_MAX_AGE_MS || gen_stale(c->gen)))
+			c->last = 1;
+		if (tlsio_control(c->tio, c->last ? CTL_FIN_LAST : CTL_FIN) !=
+		    0) {
+			conn_close(c, "TLS error: %s", tlsio_error(c->tio));
+			return;
+		}
+		c->fin_sent = 1;
+		if (flush_cipher(c) == 0)
+			stream_check_done(c);
+		return;
+	}
 	tlsio_shutdown(c->tio);
 	c->tls.want_shut = 1;
 	flush_cipher(c);
@@ -566,6 +661,10 @@ side_eof(struct conn *c, struct side *s)
 			conn_close(c, "app closed before the tunnel was up");
 		}
 		/* else start_relaying() sends held bytes, then ends. */
+		return;
+	}
+	if (c->state == CONN_OPENING) {
+		stream_retry(c, "the server closed the kept connection");
 		return;
 	}
 	if (c->state == CONN_NEGOTIATING || c->state == CONN_HANDSHAKE ||
@@ -601,6 +700,13 @@ decrypt(struct conn *c)
 			return;
 		}
 		rc = tlsio_read(c->tio, room, space, &got);
+		if (rc == TLSIO_CONTROL) {
+			if (on_control(c, (uint8_t)room[0]) != 0)
+				return;
+			continue;
+		}
+		if (c->abort_sent)	/* for a stream already dropped */
+			got = 0;
 		cq_commit(&c->plain.out, got);
 		c->tls_in += got;
 		if (rc != TLSIO_OK)
@@ -608,8 +714,11 @@ decrypt(struct conn *c)
 	}
 	cq_consume(&c->plain.out, p, 0);	/* drop an unused chunk */
 	if (rc == TLSIO_FAILED) {
-		conn_close(c, "TLS error from %s: %s", c->tls.name,
-		    tlsio_error(c->tio));
+		if (c->state == CONN_OPENING)
+			stream_retry(c, tlsio_error(c->tio));
+		else
+			conn_close(c, "TLS error from %s: %s", c->tls.name,
+			    tlsio_error(c->tio));
 		return;
 	}
 	if (flush_cipher(c) != 0)
@@ -672,15 +781,301 @@ pool_ready(struct conn *c)
 	p->ready = c;
 }
 
+/* ------------------------------------------------------------ streams */
+
+/* stream_open: client: ask the server for a stream for the app. */
+static void
+stream_open(struct conn *c)
+{
+	if (tlsio_control(c->tio, CTL_OPEN) != 0) {
+		conn_close(c, "TLS error: %s", tlsio_error(c->tio));
+		return;
+	}
+	set_state(c, CONN_OPENING);
+	timer_set(c, c->cfg->handshake_timeout_ms);
+	flush_cipher(c);
+}
+
+/* retry_closed_cb: the refused TLS connection is gone: dial a new one. */
+static void
+retry_closed_cb(uv_handle_t *h)
+{
+	struct conn *c = ((struct side *)h->data)->c;
+
+	if (c->state == CONN_CLOSING) {
+		conn_unref(c);
+		return;
+	}
+	c->refs--;	/* the app's side and the timer hold c */
+	cq_clear(&c->tls.out, &c->w->pool);
+	memset(&c->tls, 0, sizeof(c->tls));
+	c->tls.c = c;
+	c->tls.name = "server";
+	tlsio_free(c->tio);
+	c->tio = NULL;
+	c->handshaken = c->streams = c->uses = c->last = 0;
+	gen_unref(c->gen);
+	c->gen = gen_current();
+	c->cfg = &c->gen->cfg->tunnels[c->t->index];
+	set_state(c, CONN_DIALING);
+	timer_set(c, c->cfg->connect_timeout_ms);
+	if (dial(c, &c->tls, &c->cfg->connect) == 0)
+		flow(c);
+}
+
+/*
+ * stream_retry: client: the kept connection cannot take this app (the
+ * server refused or closed it before answering OPEN, so it forwarded
+ * nothing): give the app a new TLS connection, once.
+ */
+static void
+stream_retry(struct conn *c, const char *why)
+{
+	if (c->retried) {
+		conn_close(c, "%s", why);
+		return;
+	}
+	conn_log(c, LOG_LVL_DEBUG, "%s; dialling a new connection", why);
+	c->retried = 1;
+	c->pooled = 0;		/* an ordinary connection from now on */
+	c->tls.connected = 0;
+	if (c->tls.reading)
+		uv_read_stop(&c->tls.h.stream);
+	c->tls.reading = 0;
+	c->tls.open = 0;
+	uv_close(&c->tls.h.handle, retry_closed_cb);
+}
+
+/* stream_start: server: an app connection begins: dial the database. */
+static int
+stream_start(struct conn *c)
+{
+	if (gen_stale(c->gen)) {
+		/* Made before a reload: the client dials anew instead. */
+		if (tlsio_control(c->tio, CTL_REFUSE) == 0)
+			flush_cipher(c);
+		conn_close(c, "no new stream on a connection from before a "
+		    "reload");
+		return -1;
+	}
+	if (tlsio_control(c->tio, CTL_OK) != 0) {
+		conn_close(c, "TLS error: %s", tlsio_error(c->tio));
+		return -1;
+	}
+	if (flush_cipher(c) != 0)
+		return -1;
+	set_state(c, CONN_DIALING);
+	c->started = c->last_active = uv_now(&c->w->loop);
+	timer_set(c, c->cfg->connect_timeout_ms);
+	return dial(c, &c->plain, &c->cfg->connect);
+}
+
+/* pool_keep: client: park a connection whose stream ended for the next app. */
+static void
+pool_keep(struct conn *c)
+{
+	struct pool *p = pool_of(c);
+
+	if (c->w->stopping || p->nready >= POOL_MAX) {
+		conn_close(c, "stream done; enough connections kept");
+		return;
+	}
+	c->pooled = 1;
+	c->attached = 0;
+	set_state(c, CONN_POOLED);
+	timer_set(c, POOL_MAX_AGE_MS);
+	p->nready++;
+	c->pool_next = p->ready;
+	p->ready = c;
+}
+
+/* stream_finish: the stream is over both ways: ready for the next one. */
+static void
+stream_finish(struct conn *c)
+{
+	struct cq next = c->plain.out;	/* the next stream's, if any */
+
+	memset(&c->plain, 0, sizeof(c->plain));
+	c->plain.c = c;
+	c->plain.name = is_client(c) ? "app" : "db";
+	c->plain.out = next;
+	c->plain_in = c->tls_in = 0;
+	c->nsniff = 0;
+	c->fin_sent = c->fin_rcvd = 0;
+	c->abort_sent = c->abort_rcvd = c->plain_gone = 0;
+	c->uses++;
+	if (c->last) {
+		set_state(c, CONN_POOLED);	/* logged as unused */
+		conn_close(c, "retired after %u streams", c->uses);
+	} else if (is_client(c)) {
+		pool_keep(c);
+	} else if (c->open_pending) {
+		c->open_pending = 0;
+		if (stream_start(c) == 0)
+			flow(c);
+	} else {
+		set_state(c, CONN_POOLED);
+		timer_set(c, FIRST_DATA_MS);
+	}
+}
+
+/* stream_closed_cb: the stream's socket is gone. */
+static void
+stream_closed_cb(uv_handle_t *h)
+{
+	struct conn *c = ((struct side *)h->data)->c;
+
+	if (c->state == CONN_CLOSING) {
+		conn_unref(c);
+		return;
+	}
+	c->refs--;	/* the tls side and the timer hold c */
+	c->plain_gone = 1;
+	if (!c->abort_sent || c->abort_rcvd)
+		stream_finish(c);
+}
+
+/* stream_close: close the stream's socket and free its slot. */
+static void
+stream_close(struct conn *c)
+{
+	if (c->counted && is_client(c)) {	/* the slot was the app's */
+		atomic_fetch_sub(&c->t->active, 1);
+		c->counted = 0;
+	}
+	c->plain.connected = 0;
+	if (c->plain.reading)
+		uv_read_stop(&c->plain.h.stream);
+	c->plain.reading = 0;
+	c->plain.open = 0;
+	uv_close(&c->plain.h.handle, stream_closed_cb);
+}
+
+/*
+ * side_failed: a socket failed.  The stream's own socket only ends the
+ * stream (ABORT) when streams are on; anything else ends the connection.
+ */
+static void
+side_failed(struct conn *c, struct side *s, const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (s == &c->tls && c->state == CONN_OPENING) {
+		stream_retry(c, reason);
+		return;
+	}
+	/* Once both FINs have crossed, the client may already use the
+	 * connection for its next app: too late for an ABORT. */
+	if (!c->streams || s != &c->plain || !c->plain.open || c->tls.eof ||
+	    c->abort_sent || (c->fin_sent && c->fin_rcvd) ||
+	    (c->state != CONN_RELAYING && c->state != CONN_DIALING)) {
+		conn_close(c, "%s", reason);
+		return;
+	}
+	log_close(c, LOG_LVL_INFO, reason);
+	if (tlsio_control(c->tio, CTL_ABORT) != 0) {
+		conn_close(c, "TLS error: %s", tlsio_error(c->tio));
+		return;
+	}
+	c->abort_sent = 1;
+	cq_clear(&c->plain.out, &c->w->pool);	/* for a dead socket */
+	if (flush_cipher(c) == 0)
+		stream_close(c);
+}
+
+/*
+ * stream_check_done: both FINs have crossed and the local socket is
+ * shut: log the app connection's close line and close its socket; the
+ * TLS connection stays.
+ */
+static void
+stream_check_done(struct conn *c)
+{
+	if (!c->streams || !c->fin_sent || !c->fin_rcvd || !c->plain.open ||
+	    !c->plain.shut_done || c->tls.eof || c->state == CONN_CLOSING)
+		return;
+	log_close(c, LOG_LVL_INFO, "both sides closed; TLS connection kept");
+	stream_close(c);
+}
+
+/* on_control: a control record from the other agent.  0, or -1: closed. */
+static int
+on_control(struct conn *c, uint8_t code)
+{
+	if (c->streams && code == CTL_ABORT && !c->abort_rcvd &&
+	    (c->state == CONN_RELAYING || c->state == CONN_DIALING)) {
+		c->abort_rcvd = 1;
+		if (!c->abort_sent)
+			side_failed(c, &c->plain, "%s aborted the stream",
+			    c->tls.name);
+		else if (c->plain_gone)
+			stream_finish(c);
+		return c->state == CONN_CLOSING ? -1 : 0;
+	}
+	if (c->state == CONN_OPENING && code == CTL_OK) {
+		start_relaying(c);
+		return c->state == CONN_CLOSING ? -1 : 0;
+	}
+	if (c->state == CONN_OPENING && code == CTL_REFUSE) {
+		stream_retry(c, "the server refused a new stream");
+		return -1;	/* this TLS connection is going */
+	}
+	if (is_client(c) && code == CTL_FIN_LAST) {
+		c->last = 1;
+		code = CTL_FIN;
+	}
+	if (c->abort_sent && code == CTL_FIN)
+		return 0;	/* the stream is being dropped */
+	if (c->streams && code == CTL_OPEN && !is_client(c)) {
+		if (c->state == CONN_POOLED)
+			return stream_start(c);
+		if (c->fin_sent && c->fin_rcvd && !c->open_pending) {
+			c->open_pending = 1;	/* the last one is closing */
+			return 0;
+		}
+	} else if (c->streams && code == CTL_FIN && !c->fin_rcvd &&
+	    (c->state == CONN_RELAYING || c->state == CONN_DIALING)) {
+		c->fin_rcvd = 1;
+		c->plain.want_shut = 1;
+		side_flush(&c->plain);
+		if (c->state == CONN_CLOSING)
+			return -1;
+		stream_check_done(c);
+		return 0;
+	}
+	conn_close(c, "%s sent an unexpected control record (%u)",
+	    c->tls.name, code);
+	return -1;
+}
+
 static void
 handshake_done(struct conn *c)
 {
+	const unsigned char *alpn;
+	unsigned len;
+
 	c->handshaken = 1;
+	c->handshaken_at = uv_now(&c->w->loop);
 	if (verify_peer(c) != 0)
 		return;
+	SSL_get0_alpn_selected(tlsio_ssl(c->tio), &alpn, &len);
+	c->streams = len == sizeof(TLSCTX_ALPN_DBTLS) - 1 &&
+	    memcmp(alpn, TLSCTX_ALPN_DBTLS, len) == 0;
+	if (c->streams && !is_client(c)) {	/* the client says when */
+		set_state(c, CONN_POOLED);
+		timer_set(c, FIRST_DATA_MS);
+		decrypt(c);
+		return;
+	}
 	if (is_client(c)) {
 		if (c->pooled && !c->attached)
 			pool_ready(c);
+		else if (c->streams)
+			stream_open(c);
 		else
 			start_relaying(c);
 		return;
@@ -1025,7 +1420,7 @@ read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		if (nread == UV_EOF)
 			side_eof(c, s);
 		else
-			conn_close(c, "read from %s: %s", s->name,
+			side_failed(c, s, "read from %s: %s", s->name,
 			    uv_strerror((int)nread));
 		if (c->state != CONN_CLOSING)
 			flow(c);
@@ -1116,7 +1511,7 @@ connect_cb(uv_connect_t *req, int status)
 		return;
 	}
 	if (status < 0) {
-		conn_close(c, "connect to %s %s: %s", s->name,
+		side_failed(c, s, "connect to %s %s: %s", s->name,
 		    addr_format(&c->cfg->connect, a, sizeof(a)),
 		    uv_strerror(status));
 		return;
@@ -1351,7 +1746,12 @@ conn_accept(struct listener *l)
 		if (accept_side(c, &c->plain, l) != 0)
 			return;
 		c->app_negotiating = is_pg(c);
-		start_relaying(c);
+		if (c->streams)
+			stream_open(c);
+		else
+			start_relaying(c);
+		if (c->state != CONN_CLOSING)
+			flow(c);
 		conn_pool_fill(w);
 		return;
 	}

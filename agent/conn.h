@@ -24,6 +24,12 @@ void	conn_pool_fill(struct worker *w);
 void	conn_close_all(struct worker *w, const char *reason);
 
 /*
+ * conn_drop_stale(w): close w's idle connections (prewarmed, or kept
+ * between streams) made before the last reload.
+ */
+void	conn_drop_stale(struct worker *w);
+
+/*
  * conn_new_session_cb: the SSL_CTX new-session callback of client tunnels;
  * keeps the newest session per worker and tunnel for resumption.
  */

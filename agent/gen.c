@@ -89,6 +89,18 @@ gen_current(void)
 	return g;
 }
 
+int
+gen_stale(const struct gen *g)
+{
+	int stale;
+
+	uv_once(&gen_once, gen_init_lock);
+	uv_mutex_lock(&gen_lock);
+	stale = g != gen_in_force;
+	uv_mutex_unlock(&gen_lock);
+	return stale;
+}
+
 void
 gen_install(struct gen *g)
 {

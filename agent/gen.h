@@ -42,4 +42,7 @@ void		 gen_unref(struct gen *g);
 struct gen	*gen_current(void);
 void		 gen_install(struct gen *g);
 
+/* gen_stale(g): 1 if a reload has replaced g since, else 0. */
+int		 gen_stale(const struct gen *g);
+
 #endif

@@ -29,6 +29,14 @@
 static struct agent agent;
 static uv_signal_t sig_int, sig_term;
 
+/* reloaded: workers drop idle connections made with the old material. */
+static void
+reloaded(void)
+{
+	for (unsigned i = 0; i < agent.nworkers; i++)
+		worker_reloaded(&agent.workers[i]);
+}
+
 static void
 usage(FILE *f)
 {
@@ -256,7 +264,7 @@ main(int argc, char **argv)
 	uv_signal_start(&sig_int, signal_cb, SIGINT);
 	uv_signal_start(&sig_term, signal_cb, SIGTERM);
 	gen_install(gen_ref(agent.first));
-	if ((rc = reload_start(loop, path, agent.first)) != 0)
+	if ((rc = reload_start(loop, path, agent.first, reloaded)) != 0)
 		fatalx("reload: %s", uv_strerror(rc));
 	pidfile_write(agent.first->cfg->pidfile);
 

@@ -31,6 +31,7 @@
 #define MAX_WATCHES	64
 
 static uv_loop_t *loop;
+static void (*installed)(void);
 static const char *config_path;
 static unsigned long next_id = 1;
 static unsigned long failures;
@@ -186,6 +187,8 @@ reload_now(const char *why)
 	reload_expiry_check(g);
 	rewatch(g);
 	gen_install(g);
+	if (installed != NULL)
+		installed();
 	return 0;
 }
 
@@ -211,11 +214,13 @@ daily_cb(uv_timer_t *t)
 }
 
 int
-reload_start(uv_loop_t *l, const char *path, struct gen *g)
+reload_start(uv_loop_t *l, const char *path, struct gen *g,
+    void (*installed_cb)(void))
 {
 	int rc;
 
 	loop = l;
+	installed = installed_cb;
 	config_path = path;
 	next_id = g->id + 1;
 	if ((rc = uv_signal_init(loop, &sighup)) != 0 ||

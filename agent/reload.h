@@ -13,11 +13,13 @@
 struct gen;
 
 /*
- * reload_start(loop, path, g): handle SIGHUP on loop, watch the files of
- * g if it asks for it, and warn about expiring certificates now and
- * daily.  0 or a libuv error.
+ * reload_start(loop, path, g, installed): handle SIGHUP on loop, watch the
+ * files of g if it asks for it, and warn about expiring certificates now
+ * and daily; installed() runs after each new generation is in force.  0
+ * or a libuv error.
  */
-int	reload_start(uv_loop_t *loop, const char *path, struct gen *g);
+int	reload_start(uv_loop_t *loop, const char *path, struct gen *g,
+	    void (*installed)(void));
 /* reload_stop(): close the handles reload_start opened. */
 void	reload_stop(void);
 /* reload_now(why): build a new generation; install it if it loads. */

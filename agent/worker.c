@@ -37,6 +37,7 @@ stop_cb(uv_async_t *async)
 
 	w->stopping = 1;
 	uv_close((uv_handle_t *)&w->pool_timer, NULL);
+	uv_close((uv_handle_t *)&w->reloaded, NULL);
 	for (size_t i = 0; i < w->agent->ntunnels; i++)
 		uv_close(&w->listeners[i].h.handle, NULL);
 	conn_close_all(w, "agent shutting down");
@@ -60,6 +61,12 @@ trim_when_idle(struct worker *w)
 		w->trim_mark = mark;
 	}
 	w->busy_mark = mark;
+}
+
+static void
+reloaded_cb(uv_async_t *async)
+{
+	conn_drop_stale(async->data);
 }
 
 static void
@@ -118,7 +125,9 @@ worker_start(struct agent *a, unsigned index)
 			return rc;
 	}
 	w->stop.data = w;
-	if ((rc = uv_async_init(&w->loop, &w->stop, stop_cb)) != 0)
+	w->reloaded.data = w;
+	if ((rc = uv_async_init(&w->loop, &w->stop, stop_cb)) != 0 ||
+	    (rc = uv_async_init(&w->loop, &w->reloaded, reloaded_cb)) != 0)
 		return rc;
 	/* Prewarmed connections: filled now, topped up after each use and
 	 * every second (which also retries after failures, gently); memory
@@ -128,6 +137,12 @@ worker_start(struct agent *a, unsigned index)
 	    (rc = uv_timer_start(&w->pool_timer, pool_timer_cb, 0, 1000)) != 0)
 		return rc;
 	return uv_thread_create(&w->thread, worker_main, w);
+}
+
+void
+worker_reloaded(struct worker *w)
+{
+	uv_async_send(&w->reloaded);
 }
 
 void

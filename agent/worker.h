@@ -67,6 +67,7 @@ struct worker {
 	uv_loop_t	 loop;
 	uv_thread_t	 thread;
 	uv_async_t	 stop;
+	uv_async_t	 reloaded;	/* a new generation is in force */
 	struct listener	*listeners;	/* one per tunnel */
 	struct conn	*conns;		/* open connections, for shutdown */
 	struct cq_pool	 pool;
@@ -85,6 +86,11 @@ struct worker {
  * Returns 0 or a libuv error code.
  */
 int	worker_start(struct agent *a, unsigned index);
+/*
+ * worker_reloaded(w): tell the worker a reload happened, so that it drops
+ * idle connections of the old generation; thread-safe.
+ */
+void	worker_reloaded(struct worker *w);
 /* worker_stop(w): ask the worker to close everything; thread-safe. */
 void	worker_stop(struct worker *w);
 /* worker_join(w): wait for the thread and release its resources. */

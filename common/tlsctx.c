@@ -114,14 +114,27 @@ load_crl(struct ctxerr *E, SSL_CTX *ctx, const struct cfg_file *f)
 	return 0;
 }
 
+/*
+ * alpn_select_cb: a client agent offers "dbtls/1", chosen over TLS 1.3;
+ * a PostgreSQL tunnel otherwise needs "postgresql" (native direct TLS
+ * clients send it); other tunnels go on without ALPN.
+ */
 static int
 alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
     const unsigned char *in, unsigned int inlen, void *arg)
 {
-	static const unsigned char want[] = "\x0a" TLSCTX_ALPN_POSTGRESQL;
+	static const unsigned char dbtls[] = "\x07" TLSCTX_ALPN_DBTLS;
+	static const unsigned char pg[] = "\x0a" TLSCTX_ALPN_POSTGRESQL;
+	int is_pg = arg != NULL;
 
-	if (SSL_select_next_proto((unsigned char **)out, outlen, want,
-	    sizeof(want) - 1, in, inlen) == OPENSSL_NPN_NEGOTIATED)
+	if (SSL_version(ssl) == TLS1_3_VERSION &&
+	    SSL_select_next_proto((unsigned char **)out, outlen, dbtls,
+	    sizeof(dbtls) - 1, in, inlen) == OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_OK;
+	if (!is_pg)
+		return SSL_TLSEXT_ERR_NOACK;
+	if (SSL_select_next_proto((unsigned char **)out, outlen, pg,
+	    sizeof(pg) - 1, in, inlen) == OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_OK;
 	/* A client that offers only other protocols is talking to the
 	 * wrong service: refuse rather than guess. */
@@ -216,13 +229,17 @@ tlsctx_new(const char *cfgfile, const struct cfg_tunnel *t, char *err,
 		SSL_CTX_set_num_tickets(ctx, 1);
 		if ((names = SSL_load_client_CA_file(tls->ca.path)) != NULL)
 			SSL_CTX_set_client_CA_list(ctx, names);
-		if (t->proto == CFG_PROTO_POSTGRESQL)
-			SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, NULL);
+		SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb,
+		    t->proto == CFG_PROTO_POSTGRESQL ? ctx : NULL);
 	} else {
+		static const unsigned char alpn[] = "\x07" TLSCTX_ALPN_DBTLS
+		    "\x0a" TLSCTX_ALPN_POSTGRESQL;
+		/* PostgreSQL 17 wants "postgresql" among what is offered. */
+		size_t n = t->proto == CFG_PROTO_POSTGRESQL ? sizeof(alpn) - 1 :
+		    8;
+
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-		if (t->proto == CFG_PROTO_POSTGRESQL &&
-		    SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)
-		    "\x0a" TLSCTX_ALPN_POSTGRESQL, 11) != 0)
+		if (SSL_CTX_set_alpn_protos(ctx, alpn, (unsigned)n) != 0)
 			goto fail_ossl;
 	}
 	tlsio_ctx_init(ctx);

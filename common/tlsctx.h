@@ -16,6 +16,12 @@
 #define TLSCTX_ALPN_POSTGRESQL "postgresql"
 
 /*
+ * The ALPN protocol id of two dbtls agents that carry one app connection
+ * after another over one TLS 1.3 connection (conn.c's streams).
+ */
+#define TLSCTX_ALPN_DBTLS "dbtls/1"
+
+/*
  * tlsctx_new(cfgfile, t, err, errlen): a new SSL_CTX for tunnel t: a server
  * context that demands a client certificate for server tunnels, a client
  * context that verifies the server for client tunnels.  The caller owns it

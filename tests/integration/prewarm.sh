@@ -29,21 +29,22 @@ for i in 1 2 3 4 5 6 7 8; do
 	[ "$(psql_at "$PGC" "select $i")" = "$i" ] || fail "pg query $i"
 done
 log_has client 'tunnel=c .*open identity=CN=dbserver' || fail "no open line"
-wait_for sh -c "[ \$(ss -Htn state established 'dport = :$SPORT' | wc -l) -eq 10 ]" ||
+# Connections whose app closed cleanly are kept too (streams), so at least.
+wait_for sh -c "[ \$(ss -Htn state established 'dport = :$SPORT' | wc -l) -ge 10 ]" ||
 	fail "pools did not refill: $(established)"
 
 say "after a reload, connections prewarmed before it are not used"
 kill -HUP "$PID_client"
 log_has client 'reload \(SIGHUP\)' || fail "no reload"
 [ "$(psql_at "$CPORT" 'select 1')" = 1 ] || fail "query after reload"
-log_has client 'reason="prewarmed before a reload"' || fail "stale prewarmed connection used"
+log_has client 'reason="idle since before a reload"' || fail "stale prewarmed connection kept"
 
 say "the server agent restarts: pooled connections go, new ones come"
 kill -TERM "$PID_server"
 wait "$PID_server" || true
 AGENTS=client
 start_agent server "$T/server.conf"
-wait_for sh -c "[ \$(ss -Htn state established 'dport = :$SPORT' | wc -l) -eq 10 ]" ||
+wait_for sh -c "[ \$(ss -Htn state established 'dport = :$SPORT' | wc -l) -ge 10 ]" ||
 	fail "pools did not refill after the restart: $(established)"
 [ "$(psql_at "$CPORT" 'select 2')" = 2 ] || fail "query after restart"
 pass
