@@ -77,10 +77,11 @@ conf "allow_any = true; tls = { cert = \"$T/junk.crt\"; };"
 bad "agent.conf:6: tunnel \"pg-in\": cert \"$T/junk.crt\": no usable PEM certificate chain"
 
 say "a port already in use fails at start, naming the tunnel"
-P=$(free_port)
-$PY -c "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',$P)); s.listen(); print('up',flush=True); time.sleep(30)" >"$T/holder.log" &
+# The holder picks its own port: a port chosen first could be taken.
+$PY -c "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); print('up',s.getsockname()[1],flush=True); time.sleep(30)" >"$T/holder.log" &
 PIDS="$PIDS $!"
 log_has holder up || fail "holder did not start"
+P=$(sed -n 's/^up //p' "$T/holder.log")
 conf 'allow_any = true;'
 sed -i "s/127.0.0.1:7432/127.0.0.1:$P/" "$C"
 out=$("$AGENT" --config "$C" 2>&1) && fail "started on a busy port"
