@@ -35,9 +35,9 @@
  * answers OK (it then dials the database) or REFUSE (a reload made the
  * connection stale; the TLS connection closing instead means the same):
  * the client then dials a new TLS connection for that app, no byte of
- * which was forwarded.  Each
- * side sends FIN where it would otherwise end TLS (its side reached EOF),
- * and once both FINs have crossed and the local socket is shut, that
+ * which was forwarded.  Each side sends FIN where it would otherwise end
+ * TLS (its side reached EOF), and once both FINs have crossed and the
+ * local socket is shut, that
  * socket is closed and the TLS connection waits for the next app: in the
  * client's pool (POOLED), or on the server for the next OPEN.  A side
  * whose socket fails (an app's reset, a database that refuses) sends
@@ -667,6 +667,10 @@ side_eof(struct conn *c, struct side *s)
 		stream_retry(c, "the server closed the kept connection");
 		return;
 	}
+	if (c->streams && !c->plain.open) {	/* between streams */
+		conn_close(c, "%s closed the connection", s->name);
+		return;
+	}
 	if (c->state == CONN_NEGOTIATING || c->state == CONN_HANDSHAKE ||
 	    c->state == CONN_POOLED || c->dial_on_data) {
 		conn_close(c, "%s closed the connection %s", s->name,
@@ -713,6 +717,10 @@ decrypt(struct conn *c)
 			break;
 	}
 	cq_consume(&c->plain.out, p, 0);	/* drop an unused chunk */
+	if (c->streams && c->state == CONN_POOLED && c->plain.out.len > 0) {
+		conn_close(c, "%s sent data outside a stream", c->tls.name);
+		return;
+	}
 	if (rc == TLSIO_FAILED) {
 		if (c->state == CONN_OPENING)
 			stream_retry(c, tlsio_error(c->tio));
@@ -903,6 +911,7 @@ stream_finish(struct conn *c)
 	c->nsniff = 0;
 	c->fin_sent = c->fin_rcvd = 0;
 	c->abort_sent = c->abort_rcvd = c->plain_gone = 0;
+	c->retried = 0;
 	c->uses++;
 	if (c->last) {
 		set_state(c, CONN_POOLED);	/* logged as unused */
