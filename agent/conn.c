@@ -155,6 +155,7 @@ struct conn {
 	int		 plain_gone;	/* the stream's socket is closed */
 	int		 last;		/* FIN_LAST sent or received */
 	int		 retried;	/* client: redialled once for this app */
+	const char	*retiring;	/* why it ends after its last stream */
 	uint64_t	 handshaken_at;
 	unsigned	 uses;		/* streams carried so far */
 	struct conn	*pool_next;	/* in the pool's ready list */
@@ -183,6 +184,7 @@ static void	stream_open(struct conn *c);
 static void	side_failed(struct conn *c, struct side *s, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
 static int	on_control(struct conn *c, uint8_t code);
+static void	conn_retire(struct conn *c, const char *why);
 
 static int
 is_client(const struct conn *c)
@@ -385,7 +387,7 @@ conn_drop_stale(struct worker *w)
 	for (c = w->conns; c != NULL; c = next) {
 		next = c->next;
 		if (c->state == CONN_POOLED && gen_stale(c->gen))
-			conn_close(c, "idle since before a reload");
+			conn_retire(c, "idle since before a reload");
 	}
 }
 
@@ -404,7 +406,9 @@ timer_cb(uv_timer_t *timer)
 			    is_client(c) ? "server" : "database");
 		return;
 	case CONN_POOLED:
-		if (is_client(c))
+		if (c->retiring)
+			conn_close(c, "%s; the peer did not close", c->retiring);
+		else if (is_client(c))
 			conn_close(c, "kept connection unused for %u s",
 			    POOL_MAX_AGE_MS / 1000);
 		else
@@ -496,6 +500,11 @@ shutdown_cb(uv_shutdown_t *req, int status)
 	if (status == UV_ECANCELED || c->state == CONN_CLOSING)
 		return;
 	s->shut_done = 1;
+	if (c->retiring) {
+		if (c->tls.eof)
+			conn_close(c, "%s", c->retiring);
+		return;
+	}
 	if (c->plain.shut_done && c->tls.shut_done)
 		conn_close(c, "both sides closed");
 	else if (s == &c->plain)
@@ -663,6 +672,11 @@ side_eof(struct conn *c, struct side *s)
 		/* else start_relaying() sends held bytes, then ends. */
 		return;
 	}
+	if (c->retiring) {
+		if (c->tls.shut_done)
+			conn_close(c, "%s", c->retiring);
+		return;
+	}
 	if (c->state == CONN_OPENING) {
 		stream_retry(c, "the server closed the kept connection");
 		return;
@@ -791,6 +805,30 @@ pool_ready(struct conn *c)
 
 /* ------------------------------------------------------------ streams */
 
+/*
+ * conn_retire: end a connection between streams without losing what is
+ * queued (the last stream's tail, its FIN): close_notify and FIN go out
+ * behind it, and the connection closes once the peer's end has come too,
+ * or at the handshake timeout.
+ */
+static void
+conn_retire(struct conn *c, const char *why)
+{
+	if (c->retiring || c->state == CONN_CLOSING)
+		return;
+	if (c->state == CONN_POOLED && c->pooled && !c->attached)
+		pool_forget(c);		/* out of the ready list */
+	c->pooled = 0;
+	c->retiring = why;
+	conn_log(c, LOG_LVL_DEBUG, "retiring after %u stream(s): %s", c->uses,
+	    why);
+	set_state(c, CONN_POOLED);	/* no app: its close line is debug */
+	timer_set(c, c->cfg->handshake_timeout_ms);
+	tlsio_shutdown(c->tio);
+	c->tls.want_shut = 1;
+	flush_cipher(c);
+}
+
 /* stream_open: client: ask the server for a stream for the app. */
 static void
 stream_open(struct conn *c)
@@ -885,7 +923,7 @@ pool_keep(struct conn *c)
 	struct pool *p = pool_of(c);
 
 	if (c->w->stopping || p->nready >= POOL_MAX) {
-		conn_close(c, "stream done; enough connections kept");
+		conn_retire(c, "enough connections kept");
 		return;
 	}
 	c->pooled = 1;
@@ -914,8 +952,7 @@ stream_finish(struct conn *c)
 	c->retried = 0;
 	c->uses++;
 	if (c->last) {
-		set_state(c, CONN_POOLED);	/* logged as unused */
-		conn_close(c, "retired after %u streams", c->uses);
+		conn_retire(c, "retired: reloaded or old");
 	} else if (is_client(c)) {
 		pool_keep(c);
 	} else if (c->open_pending) {

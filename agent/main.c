@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,30 @@
 
 static struct agent agent;
 static uv_signal_t sig_int, sig_term;
+static uv_timer_t trim_timer;
+
+/*
+ * trim_cb: once a burst of new connections is over (the counter moved,
+ * then stood still for two seconds, by when the workers have freed their
+ * spare chunks), give the memory that the burst's handshakes and buffers
+ * used back to the system: glibc keeps freed memory otherwise, and
+ * thousands of handshakes at once leave a lot.  Only this thread trims:
+ * glibc's arenas are not to be trimmed from several threads at once.
+ */
+static void
+trim_cb(uv_timer_t *t)
+{
+	static uint64_t seen, trimmed;
+	static int quiet;
+	uint64_t now = atomic_load(&agent.next_conn_id);
+
+	quiet = now == seen ? quiet + 1 : 0;
+	seen = now;
+	if (quiet >= 2 && now != trimmed) {
+		malloc_trim(0);
+		trimmed = now;
+	}
+}
 
 /* reloaded: workers drop idle connections made with the old material. */
 static void
@@ -194,6 +219,7 @@ signal_cb(uv_signal_t *h, int signum)
 		worker_stop(&agent.workers[i]);
 	uv_close((uv_handle_t *)&sig_int, NULL);
 	uv_close((uv_handle_t *)&sig_term, NULL);
+	uv_close((uv_handle_t *)&trim_timer, NULL);
 	reload_stop();
 }
 
@@ -267,6 +293,8 @@ main(int argc, char **argv)
 	if ((rc = reload_start(loop, path, agent.first, reloaded)) != 0)
 		fatalx("reload: %s", uv_strerror(rc));
 	pidfile_write(agent.first->cfg->pidfile);
+	uv_timer_init(loop, &trim_timer);
+	uv_timer_start(&trim_timer, trim_cb, 1000, 1000);
 
 	for (unsigned i = 0; i < agent.nworkers; i++)
 		if ((rc = worker_start(&agent, i)) != 0)

@@ -5,7 +5,6 @@
  * spreads new connections; a shared descriptor for unix sockets) and owns
  * the connections it accepts until they close.
  */
-#include <malloc.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -45,19 +44,17 @@ stop_cb(uv_async_t *async)
 }
 
 /*
- * trim_when_idle: once a burst is over (activity moved, then stood still
- * for a tick), free the spare chunks and give the memory the burst's
- * handshakes and buffers used back to the system: glibc keeps freed
- * memory otherwise, and thousands of handshakes at once leave a lot.
+ * drain_when_idle: once a burst is over (activity moved, then stood
+ * still for a tick), free the spare chunks; the main thread then gives
+ * the memory back to the system (agent_trim in main.c).
  */
 static void
-trim_when_idle(struct worker *w)
+drain_when_idle(struct worker *w)
 {
 	uint64_t mark = w->pool.gets + atomic_load(&w->agent->next_conn_id);
 
 	if (mark == w->busy_mark && mark != w->trim_mark) {
 		cq_pool_drain(&w->pool);
-		malloc_trim(0);
 		w->trim_mark = mark;
 	}
 	w->busy_mark = mark;
@@ -73,7 +70,7 @@ static void
 pool_timer_cb(uv_timer_t *t)
 {
 	conn_pool_fill(t->data);
-	trim_when_idle(t->data);
+	drain_when_idle(t->data);
 }
 
 static void
@@ -130,8 +127,8 @@ worker_start(struct agent *a, unsigned index)
 	    (rc = uv_async_init(&w->loop, &w->reloaded, reloaded_cb)) != 0)
 		return rc;
 	/* Prewarmed connections: filled now, topped up after each use and
-	 * every second (which also retries after failures, gently); memory
-	 * trimmed after bursts. */
+	 * every second (which also retries after failures, gently); spare
+	 * chunks freed after bursts. */
 	w->pool_timer.data = w;
 	if ((rc = uv_timer_init(&w->loop, &w->pool_timer)) != 0 ||
 	    (rc = uv_timer_start(&w->pool_timer, pool_timer_cb, 0, 1000)) != 0)

@@ -37,8 +37,8 @@ log_has hold holding || fail "holder"
 log_has server 'tunnel=lim .*reason="max_connections \(2\) reached"' ||
 	fail "no log line for max_connections"
 wait $holder
-sleep 0.2
-[ "$(probe silent "$LPORT" 1)" = open ] || fail "a slot was not given back"
+wait_for sh -c "[ \"\$($PY '$SRC/tests/helpers/sockprobe.py' silent $LPORT 1)\" = open ]" ||
+	fail "a slot was not given back"
 
 say "an idle connection is closed at idle_timeout (1 s)"
 [ "$(probe silent "$CPORT" 5)" = closed ] || fail "idle connection kept"
