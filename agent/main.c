@@ -32,23 +32,23 @@ static uv_signal_t sig_int, sig_term;
 static uv_timer_t trim_timer;
 
 /*
- * trim_cb: once a burst of new connections is over (the counter moved,
- * then stood still for two seconds, by when the workers have freed their
- * spare chunks), give the memory that the burst's handshakes and buffers
- * used back to the system: glibc keeps freed memory otherwise, and
- * thousands of handshakes at once leave a lot.  Only this thread trims:
- * glibc's arenas are not to be trimmed from several threads at once.
+ * trim_cb: give memory that glibc keeps after it is freed back to the
+ * system: once a burst of new connections is over (the counter moved,
+ * then stood still for a tick), and again once a worker has freed its
+ * spare chunks.  Thousands of handshakes at once leave a lot of it.
+ * Only this thread trims: glibc's arenas are not to be trimmed from
+ * several threads at once.
  */
 static void
 trim_cb(uv_timer_t *t)
 {
 	static uint64_t seen, trimmed;
-	static int quiet;
 	uint64_t now = atomic_load(&agent.next_conn_id);
+	int quiet = now == seen;
 
-	quiet = now == seen ? quiet + 1 : 0;
 	seen = now;
-	if (quiet >= 2 && now != trimmed) {
+	if ((quiet && now != trimmed) ||
+	    atomic_exchange(&agent.trim_wanted, 0)) {
 		malloc_trim(0);
 		trimmed = now;
 	}
@@ -294,7 +294,7 @@ main(int argc, char **argv)
 		fatalx("reload: %s", uv_strerror(rc));
 	pidfile_write(agent.first->cfg->pidfile);
 	uv_timer_init(loop, &trim_timer);
-	uv_timer_start(&trim_timer, trim_cb, 1000, 1000);
+	uv_timer_start(&trim_timer, trim_cb, 500, 500);
 
 	for (unsigned i = 0; i < agent.nworkers; i++)
 		if ((rc = worker_start(&agent, i)) != 0)

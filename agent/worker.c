@@ -45,8 +45,8 @@ stop_cb(uv_async_t *async)
 
 /*
  * drain_when_idle: once a burst is over (activity moved, then stood
- * still for a tick), free the spare chunks; the main thread then gives
- * the memory back to the system (agent_trim in main.c).
+ * still for a tick), free the spare chunks, and have the main thread
+ * give the memory back to the system (trim_cb in main.c).
  */
 static void
 drain_when_idle(struct worker *w)
@@ -55,6 +55,7 @@ drain_when_idle(struct worker *w)
 
 	if (mark == w->busy_mark && mark != w->trim_mark) {
 		cq_pool_drain(&w->pool);
+		atomic_store(&w->agent->trim_wanted, 1);
 		w->trim_mark = mark;
 	}
 	w->busy_mark = mark;

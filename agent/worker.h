@@ -41,6 +41,7 @@ struct agent {
 	unsigned	 nworkers;
 	struct worker	*workers;
 	atomic_uint_fast64_t next_conn_id;
+	atomic_int	 trim_wanted;	/* a worker freed its spare chunks */
 };
 
 struct listener {
