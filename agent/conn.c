@@ -805,6 +805,18 @@ pool_ready(struct conn *c)
 
 /* ------------------------------------------------------------ streams */
 
+/* side_close: stop using side s and close its socket; cb runs after. */
+static void
+side_close(struct side *s, uv_close_cb cb)
+{
+	s->connected = 0;
+	if (s->reading)
+		uv_read_stop(&s->h.stream);
+	s->reading = 0;
+	s->open = 0;
+	uv_close(&s->h.handle, cb);
+}
+
 /*
  * conn_retire: end a connection between streams without losing what is
  * queued (the last stream's tail, its FIN): close_notify and FIN go out
@@ -884,12 +896,7 @@ stream_retry(struct conn *c, const char *why)
 	conn_log(c, LOG_LVL_DEBUG, "%s; dialling a new connection", why);
 	c->retried = 1;
 	c->pooled = 0;		/* an ordinary connection from now on */
-	c->tls.connected = 0;
-	if (c->tls.reading)
-		uv_read_stop(&c->tls.h.stream);
-	c->tls.reading = 0;
-	c->tls.open = 0;
-	uv_close(&c->tls.h.handle, retry_closed_cb);
+	side_close(&c->tls, retry_closed_cb);
 }
 
 /* stream_start: server: an app connection begins: dial the database. */
@@ -989,12 +996,7 @@ stream_close(struct conn *c)
 		atomic_fetch_sub(&c->t->active, 1);
 		c->counted = 0;
 	}
-	c->plain.connected = 0;
-	if (c->plain.reading)
-		uv_read_stop(&c->plain.h.stream);
-	c->plain.reading = 0;
-	c->plain.open = 0;
-	uv_close(&c->plain.h.handle, stream_closed_cb);
+	side_close(&c->plain, stream_closed_cb);
 }
 
 /*
