@@ -946,12 +946,16 @@ pool_keep(struct conn *c)
 static void
 stream_finish(struct conn *c)
 {
-	struct cq next = c->plain.out;	/* the next stream's, if any */
-
+	/* The peer waits for OK before a new stream's bytes: these came for
+	 * the finished one after its FIN. */
+	if (c->plain.out.len > 0) {
+		conn_close(c, "%s sent data outside a stream", c->tls.name);
+		return;
+	}
+	cq_clear(&c->plain.out, &c->w->pool);	/* an empty chunk, if any */
 	memset(&c->plain, 0, sizeof(c->plain));
 	c->plain.c = c;
 	c->plain.name = is_client(c) ? "app" : "db";
-	c->plain.out = next;
 	c->plain_in = c->tls_in = 0;
 	c->nsniff = 0;
 	c->fin_sent = c->fin_rcvd = 0;

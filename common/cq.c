@@ -72,8 +72,6 @@ cq_room(struct cq *q, struct cq_pool *p, size_t min, size_t *space)
 
 	if (min == 0 || min > CQ_CHUNK_SIZE)
 		return NULL;
-	if (c != NULL && c->start == c->end)	/* an unused tail: reuse */
-		c->start = c->end = 0;
 	if (c == NULL || CQ_CHUNK_SIZE - c->end < min) {
 		if ((c = chunk_get(p)) == NULL)
 			return NULL;
