@@ -75,9 +75,13 @@ check 1000 1000
 [ "$(tls_conns)" -le 2 ] || fail "a new handshake after a refused stream"
 
 say "a reload during a stream: that connection is retired after it"
+opens=$(grep -c ' open ' "$T/server.log")
 out=$($PY "$SRC/tests/helpers/tcp_check.py" client "$CPORT" $((32 << 20)) $((32 << 20)) 2>&1) &
 BG=$!
-sleep 0.1
+# Reload only once the server has opened that stream, so it crosses the
+# reload (under load the client may connect late).
+wait_for sh -c "[ \$(grep -c ' open ' '$T/server.log') -gt $opens ]" ||
+	fail "the 32 MiB stream did not open"
 kill -HUP "$PID_server"
 wait "$BG" || fail "stream across the reload"
 log_has server 'reason="(retired after [0-9]+ streams|idle since before a reload)"' ||

@@ -121,22 +121,40 @@ log_has v6 'tunnel=v6s conn=[0-9]+ peer=\[::1\]:[0-9]+ open identity=CN=app1' ||
 	fail "no IPv6 open line"
 
 say "a name with an IPv6 address that refuses and an IPv4 one that works"
-# The agent gets its own /etc/hosts in a private mount namespace.
 printf '::1 dualhost\n127.0.0.1 dualhost\n' >"$T/hosts"
 printf 'mount --bind %s /etc/hosts && exec "$@"\n' "$T/hosts" >"$T/wrap.sh"
 DUALC=$(free_port)
-cat >"$T/dual.conf" <<CONF
+# The agent gets its own /etc/hosts in a private mount namespace.  unshare
+# -m fails where / is not a mount point (a container or chroot): there,
+# "localhost" serves if the system's /etc/hosts gives it ::1 before
+# 127.0.0.1, as Debian's does; else this one step is skipped.
+if unshare -m true 2>/dev/null; then
+	DUALNAME=dualhost
+	WRAP="unshare -m sh $T/wrap.sh"
+elif [ "$(getent ahosts localhost | awk 'NR == 1 { print $1 }')" = ::1 ] &&
+    getent ahosts localhost | grep -q '^127\.0\.0\.1 '; then
+	DUALNAME=localhost
+	WRAP=
+	say "  (no private mount namespace here: using localhost, ::1 then 127.0.0.1)"
+else
+	DUALNAME=
+fi
+if [ -n "$DUALNAME" ]; then
+	cat >"$T/dual.conf" <<CONF
 log_level = "debug";
 tls = { cert = "$PKI/app1.crt"; key = "$PKI/app1.key"; ca = "$PKI/ca.crt"; };
 tunnels = ( { name = "dual"; mode = "client"; protocol = "tcp";
-	listen = "127.0.0.1:$DUALC"; connect = "dualhost:$SPORT";
+	listen = "127.0.0.1:$DUALC"; connect = "$DUALNAME:$SPORT";
 	server_name = "localhost"; } );
 CONF
-WRAP="unshare -m sh $T/wrap.sh" start_agent dual "$T/dual.conf"
-WRAP=
-check "$DUALC" 100000 100000
-log_has dual 'connect to server dualhost: connection refused; trying its next address' ||
-	fail "no second address tried"
+	start_agent dual "$T/dual.conf"
+	WRAP=
+	check "$DUALC" 100000 100000
+	log_has dual "connect to server $DUALNAME: connection refused; trying its next address" ||
+		fail "no second address tried"
+else
+	say "  SKIPPED: no private mount namespace (/ is not a mount point) and localhost is not ::1 then 127.0.0.1 here"
+fi
 
 agent_alive server && agent_alive client || fail "an agent died"
 pass
