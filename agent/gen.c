@@ -9,7 +9,7 @@
 #include <uv.h>
 
 #include "common/tlsctx.h"
-#include "agent/conn.h"
+#include "agent/link.h"
 #include "agent/gen.h"
 
 static uv_once_t gen_once = UV_ONCE_INIT;
@@ -52,7 +52,7 @@ gen_load(const char *path, unsigned long id, char *err, size_t len)
 			SSL_CTX_set_session_cache_mode(g->ctx[i],
 			    SSL_SESS_CACHE_CLIENT |
 			    SSL_SESS_CACHE_NO_INTERNAL_STORE);
-			SSL_CTX_sess_set_new_cb(g->ctx[i], conn_new_session_cb);
+			SSL_CTX_sess_set_new_cb(g->ctx[i], link_new_session_cb);
 		}
 	}
 	return g;

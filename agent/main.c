@@ -22,7 +22,6 @@
 #include "common/cfg.h"
 #include "common/log.h"
 #include "common/tlsctx.h"
-#include "agent/conn.h"
 #include "agent/gen.h"
 #include "agent/reload.h"
 #include "agent/worker.h"

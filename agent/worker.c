@@ -3,7 +3,8 @@
  * worker.c: one libuv loop per thread.  Each worker listens on its own
  * copy of every tunnel's socket (SO_REUSEPORT for TCP, so the kernel
  * spreads new connections; a shared descriptor for unix sockets) and owns
- * the connections it accepts until they close.
+ * the links and streams it accepts or dials until they close.  A client
+ * tunnel's listener takes apps (streams), a server tunnel's takes links.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -11,10 +12,15 @@
 #include <uv.h>
 
 #include "common/log.h"
-#include "agent/conn.h"
+#include "agent/link.h"
+#include "agent/pool.h"
+#include "agent/stream.h"
 #include "agent/worker.h"
 
 #define LISTEN_BACKLOG 1024
+
+/* Server links start a stream when the peer asks for one. */
+static const struct link_hooks server_hooks = { NULL, NULL, stream_serve };
 
 static void
 connection_cb(uv_stream_t *server, int status)
@@ -26,7 +32,10 @@ connection_cb(uv_stream_t *server, int status)
 		    uv_strerror(status));
 		return;
 	}
-	conn_accept(l);
+	if (l->t->cfg->mode == CFG_MODE_CLIENT)
+		stream_accept(l);
+	else
+		link_accept(l, &server_hooks);
 }
 
 static void
@@ -39,7 +48,8 @@ stop_cb(uv_async_t *async)
 	uv_close((uv_handle_t *)&w->reloaded, NULL);
 	for (size_t i = 0; i < w->agent->ntunnels; i++)
 		uv_close(&w->listeners[i].h.handle, NULL);
-	conn_close_all(w, "agent shutting down");
+	stream_close_all(w, "agent shutting down");
+	link_close_all(w, "agent shutting down");
 	uv_close((uv_handle_t *)async, NULL);
 }
 
@@ -64,13 +74,13 @@ drain_when_idle(struct worker *w)
 static void
 reloaded_cb(uv_async_t *async)
 {
-	conn_drop_stale(async->data);
+	link_drop_stale(async->data);
 }
 
 static void
 pool_timer_cb(uv_timer_t *t)
 {
-	conn_pool_fill(t->data);
+	pool_fill(t->data);
 	drain_when_idle(t->data);
 }
 

@@ -3,7 +3,8 @@
  * worker.h: the agent's runtime.  One struct agent holds what all threads
  * share (config, TLS contexts, listening sockets); each worker thread runs
  * its own libuv loop with its own listeners on those sockets, its own
- * connections, read buffer and chunk pool, so the data path takes no lock.
+ * links and streams, read buffer and chunk pool, so the data path takes
+ * no lock.
  */
 #ifndef AGENT_WORKER_H
 #define AGENT_WORKER_H
@@ -19,7 +20,9 @@
 
 #define WORKER_READ_SIZE (256 * 1024)
 
-struct conn;
+struct link;
+struct pool;
+struct stream;
 struct worker;
 
 /*
@@ -31,7 +34,8 @@ struct tunnel {
 	const struct cfg_tunnel	*cfg;
 	size_t			 index;
 	int			*fds;	/* a listening socket per worker */
-	atomic_uint		 active;	/* connections, all workers */
+	atomic_uint		 active;	/* all workers: app connections
+					   (client), links (server) */
 };
 
 struct agent {
@@ -55,13 +59,6 @@ struct listener {
 	struct tunnel	*t;
 };
 
-/* Prewarmed connections of one client tunnel in one worker. */
-struct pool {
-	struct conn	*ready;		/* handshaken, waiting for an app */
-	unsigned	 nready;
-	unsigned	 npending;	/* being dialled and handshaken */
-};
-
 struct worker {
 	struct agent	*agent;
 	unsigned	 index;
@@ -70,7 +67,8 @@ struct worker {
 	uv_async_t	 stop;
 	uv_async_t	 reloaded;	/* a new generation is in force */
 	struct listener	*listeners;	/* one per tunnel */
-	struct conn	*conns;		/* open connections, for shutdown */
+	struct link	*links;		/* open links, for shutdown and reload */
+	struct stream	*streams;	/* open streams, for shutdown */
 	struct cq_pool	 pool;
 	SSL_SESSION	**sessions;	/* client tunnels: last session */
 	unsigned long	*session_gen;	/* generation each was made with */
@@ -88,8 +86,8 @@ struct worker {
  */
 int	worker_start(struct agent *a, unsigned index);
 /*
- * worker_reloaded(w): tell the worker a reload happened, so that it drops
- * idle connections of the old generation; thread-safe.
+ * worker_reloaded(w): tell the worker a reload happened, so that it
+ * retires idle links of the old generation; thread-safe.
  */
 void	worker_reloaded(struct worker *w);
 /* worker_stop(w): ask the worker to close everything; thread-safe. */

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * link_impl.h: the inside of a link, shared by link.c (its life, its
+ * socket, the streams it carries) and handshake.c (how it gets to READY).
+ * Nothing else includes it.
+ */
+#ifndef AGENT_LINK_IMPL_H
+#define AGENT_LINK_IMPL_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "common/log.h"
+#include "common/mux.h"
+#include "agent/sock.h"
+#include "agent/link.h"
+
+enum link_state {
+	LINK_DIALING,		/* client: connecting to the server agent */
+	LINK_NEGOTIATING,	/* PostgreSQL SSLRequest exchange */
+	LINK_HANDSHAKE,		/* TLS handshake */
+	LINK_READY,		/* handshaken: carries streams */
+	LINK_RETIRING,		/* close_notify sent; waiting for the peer */
+	LINK_CLOSING,		/* waiting for close callbacks */
+};
+
+
+struct link {
+	struct worker		*w;
+	struct tunnel		*t;
+	struct gen		*gen;	/* config and TLS material, held */
+	const struct cfg_tunnel	*cfg;	/* this tunnel in gen */
+	const struct link_hooks	*hooks;
+	uint64_t		 id;
+	enum link_state		 state;
+	struct sock		 sock;
+	struct dial		*dial;	/* while dialling */
+	struct tlsio		*tio;
+	uv_timer_t		 timer;
+	int			 refs;	/* close callbacks still due */
+	unsigned		 client:1;
+	unsigned		 streams:1;	/* agreed on ALPN dbtls/1 */
+	unsigned		 direct_tls:1;	/* server: ClientHello, no 'S' */
+	unsigned		 counted:1;	/* holds a max_connections slot */
+	unsigned		 paused:1;	/* the stream's queue is full */
+	unsigned		 eof_sent:1;	/* one-stream links: each way */
+	unsigned		 eof_rcvd:1;
+	unsigned		 used:1;	/* one-stream links: it was */
+	struct mux		 mux;
+	const struct link_user	*u;	/* the stream it carries, or NULL */
+	void			*uarg;
+	char			 retiring[48];	/* why, once RETIRING */
+	uint64_t		 started;
+	uint64_t		 handshaken_at;
+	unsigned		 uses;		/* streams carried so far */
+	struct link_pool_node	 pool;
+	uint8_t			 sniff[8];	/* first bytes of a pg exchange */
+	size_t			 nsniff;
+	char			 peer[64];
+	char			 ident[160];
+	char			 serial[72];	/* the peer certificate's, hex */
+	struct link		*prev, *next;	/* the worker's list */
+};
+
+/* link.c, for handshake.c. */
+void	link_end(struct link *l, int retry, int detach, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+void	link_log(struct link *l, enum log_level lvl, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	link_set_state(struct link *l, enum link_state s);
+void	link_timer_set(struct link *l, unsigned ms);
+/* link_flush(l): send what TLS produced.  0, or -1: the link closed. */
+int	link_flush(struct link *l);
+/* link_ready(l): the handshake is done and the peer verified. */
+void	link_ready(struct link *l);
+const char *link_peer_name(const struct link *l);
+
+#endif
