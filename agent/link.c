@@ -301,16 +301,16 @@ timer_cb(uv_timer_t *timer)
 static void
 idle(struct link *l)
 {
+	int rc;
+
 	l->u = NULL;
 	l->paused = 0;
-	if (l->client) {
-		link_timer_set(l, POOL_MAX_AGE_MS);
-		if (sock_read(&l->sock, 1) == 0)
-			l->hooks->idle(l);	/* may retire or close it */
-	} else {
-		link_timer_set(l, FIRST_DATA_MS);
-		sock_read(&l->sock, 1);
-	}
+	link_timer_set(l, l->client ? POOL_MAX_AGE_MS : FIRST_DATA_MS);
+	if ((rc = sock_read(&l->sock, 1)) != 0)
+		link_end(l, 0, 0, "read from %s: %s", link_peer_name(l),
+		    uv_strerror(rc));
+	else if (l->client)
+		l->hooks->idle(l);	/* the pool keeps or retires it */
 }
 
 /* start: the stream relays from now on (a server makes it first). */
@@ -378,9 +378,8 @@ mux_event(struct link *l, enum mux_event ev, const char *why)
 	char buf[128];
 	unsigned a;
 
-	if (ev != MUX_EV_RETIRE && !l->mux.last && (ev == MUX_EV_OPEN ||
-	    ev == MUX_EV_LOCAL_EOF || ev == MUX_EV_LOCAL_CLOSED ||
-	    ev == MUX_EV_ATTACH) && (link_stale(l) || aged(l))) {
+	if (!l->mux.last && (ev == MUX_EV_OPEN || ev == MUX_EV_LOCAL_EOF ||
+	    ev == MUX_EV_LOCAL_CLOSED) && (link_stale(l) || aged(l))) {
 		mux_event(l, MUX_EV_RETIRE, NULL);
 		if (l->state == LINK_CLOSING)
 			return;
@@ -392,11 +391,15 @@ mux_event(struct link *l, enum mux_event ev, const char *why)
 		    mux_state_name(st.from), mux_state_name(st.to),
 		    mux_event_name(ev));
 	if (a & MUX_A_PROTOCOL_ERROR) {
+		/* Local events come from this agent: a bug, not the peer. */
+		const char *who = ev <= MUX_EV_LOCAL_CLOSED ||
+		    ev == MUX_EV_RETIRE ? "this agent" : link_peer_name(l);
+
 		link_log(l, LOG_LVL_WARNING, "%s broke the streams protocol: "
-		    "%s in state %s", link_peer_name(l), mux_event_name(ev),
+		    "%s in state %s", who, mux_event_name(ev),
 		    mux_state_name(st.from));
 		link_end(l, 0, 0, "%s broke the streams protocol (%s in %s)",
-		    link_peer_name(l), mux_event_name(ev), mux_state_name(st.from));
+		    who, mux_event_name(ev), mux_state_name(st.from));
 		return;
 	}
 	send_controls(l, a);

@@ -25,7 +25,6 @@ enum link_state {
 	LINK_CLOSING,		/* waiting for close callbacks */
 };
 
-
 struct link {
 	struct worker		*w;
 	struct tunnel		*t;

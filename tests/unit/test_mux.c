@@ -12,8 +12,9 @@
  *    was sent on.
  * 3. Rogue peers: the sequences an outside review sent over ALPN dbtls/1
  *    end the link.
- * 4. Random events from random states: always a defined state, CLOSED is
- *    final, and an error always closes the link.
+ * 4. Random events from random states, each step checked against the
+ *    table (the reference model): CLOSED is final, and an error always
+ *    closes the link.
  */
 #include <stdint.h>
 
@@ -140,29 +141,53 @@ actions_of(const char *list)
 	return bits;
 }
 
+#define NROWS (sizeof(expected) / sizeof(expected[0]))
+
+/* The table, parsed once. */
+static struct row {
+	int	 state, event, to, actions, last_after;
+	char	 roles[4], last;
+} rows[NROWS];
+
+static void
+parse_table(void)
+{
+	for (size_t i = 0; i < NROWS; i++) {
+		char st[32], e[32], l[4], t[32], acts[128], la[4];
+		struct row *r = &rows[i];
+
+		if (sscanf(expected[i], "%31s %31s %3s %3s %31s %127s %3s", st,
+		    e, r->roles, l, t, acts, la) != 7) {
+			fprintf(stderr, "bad row: %s\n", expected[i]);
+			harness_failures++;
+			continue;
+		}
+		r->state = state_of(st);
+		r->event = event_of(e);
+		r->to = state_of(t);
+		r->actions = actions_of(acts);
+		r->last = l[0];
+		r->last_after = la[0] == '=' ? -1 : la[0] - '0';
+		CHECK(r->state >= 0 && r->event >= 0 && r->to >= 0 &&
+		    r->actions >= 0);
+	}
+}
+
 /* What the table says for one pair; 0 if it does not list it. */
 static int
 lookup(int role, int state, int last, int ev, int *to, int *actions,
     int *last_after)
 {
-	for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
-		char st[32], e[32], roles[4], l[4], t[32], acts[128], la[4];
+	for (size_t i = 0; i < NROWS; i++) {
+		const struct row *r = &rows[i];
 
-		if (sscanf(expected[i], "%31s %31s %3s %3s %31s %127s %3s", st,
-		    e, roles, l, t, acts, la) != 7) {
-			fprintf(stderr, "bad row: %s\n", expected[i]);
-			harness_failures++;
+		if (r->state != state || r->event != ev ||
+		    strchr(r->roles, role == MUX_CLIENT ? 'C' : 'S') == NULL ||
+		    (r->last != '*' && r->last - '0' != last))
 			continue;
-		}
-		CHECK(state_of(st) >= 0 && event_of(e) >= 0 &&
-		    state_of(t) >= 0 && actions_of(acts) >= 0);
-		if (state_of(st) != state || event_of(e) != ev ||
-		    strchr(roles, role == MUX_CLIENT ? 'C' : 'S') == NULL ||
-		    (l[0] != '*' && l[0] - '0' != last))
-			continue;
-		*to = state_of(t);
-		*actions = actions_of(acts);
-		*last_after = la[0] == '=' ? last : la[0] - '0';
+		*to = r->to;
+		*actions = r->actions;
+		*last_after = r->last_after < 0 ? last : r->last_after;
 		return 1;
 	}
 	return 0;
@@ -522,9 +547,19 @@ random_walks(void)
 		struct mux m = { rnd(2), rnd(MUX_NSTATES), rnd(2) };
 
 		for (int i = 0; i < 50; i++) {
-			int closed = m.state == MUX_CLOSED;
-			struct mux_step st = mux_next(&m, rnd(MUX_NEVENTS));
+			int closed = m.state == MUX_CLOSED, ev = rnd(MUX_NEVENTS);
+			int to, acts, last_after;
+			struct mux_step st;
 
+			/* The reference: the table as data, above. */
+			if (closed)
+				to = MUX_CLOSED, acts = 0;
+			else if (!lookup(m.role, m.state, m.last, ev, &to,
+			    &acts, &last_after))
+				to = MUX_CLOSED, acts = A_ERROR;
+			st = mux_next(&m, ev);
+			CHECK_EQ(st.to, to);
+			CHECK_EQ(st.actions, acts);
 			CHECK(m.state < MUX_NSTATES);
 			CHECK(!closed || (m.state == MUX_CLOSED &&
 			    st.actions == 0));
@@ -544,6 +579,7 @@ random_walks(void)
 int
 main(void)
 {
+	parse_table();
 	walk_table();
 	schedules();
 	rogues();
