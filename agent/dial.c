@@ -26,6 +26,7 @@ struct dial {
 	int			 holds;		/* callbacks still due */
 	int			 over;		/* reported or cancelled */
 	int			 gai_pending;
+	int			 start_err;	/* failed to start: reported */
 	struct addrinfo		*addrs;		/* from the lookup, owned */
 	struct addrinfo		*next;		/* to try if this one fails */
 	uv_getaddrinfo_t	 gai;
@@ -155,8 +156,15 @@ static void
 timeout_cb(uv_timer_t *t)
 {
 	struct dial *d = t->data;
+	char a[300];
 
-	fail(d, UV_ETIMEDOUT, "connect to %s timed out", d->sock->name);
+	addr_format(d->to, a, sizeof(a));
+	if (d->start_err != 0)
+		fail(d, d->start_err, "connect to %s %s: %s", d->sock->name, a,
+		    uv_strerror(d->start_err));
+	else
+		fail(d, UV_ETIMEDOUT, "connect to %s %s timed out",
+		    d->sock->name, a);
 }
 
 static void
@@ -181,7 +189,7 @@ gai_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 
 struct dial *
 dial_start(struct sock *s, const struct addr *to, unsigned timeout_ms,
-    dial_done_cb done, void *arg, int *err)
+    dial_done_cb done, void *arg)
 {
 	uv_loop_t *loop = &s->w->loop;
 	struct addrinfo hints;
@@ -189,10 +197,8 @@ dial_start(struct sock *s, const struct addr *to, unsigned timeout_ms,
 	char port[8];
 	int rc;
 
-	if ((d = calloc(1, sizeof(*d))) == NULL) {
-		*err = UV_ENOMEM;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return NULL;
-	}
 	d->sock = s;
 	d->to = to;
 	d->done = done;
@@ -229,10 +235,11 @@ dial_start(struct sock *s, const struct addr *to, unsigned timeout_ms,
 	return d;
 
 fail:
-	*err = rc;
-	d->over = 1;
-	uv_close((uv_handle_t *)&d->timer, timer_closed_cb);
-	return NULL;
+	/* Reported from the loop, like any other failure, so that the
+	 * owner learns it in one place. */
+	d->start_err = rc;
+	uv_timer_start(&d->timer, timeout_cb, 0, 0);
+	return d;
 }
 
 void

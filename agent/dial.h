@@ -22,14 +22,13 @@ struct sock;
 typedef void	(*dial_done_cb)(void *arg, int status, const char *why);
 
 /*
- * dial_start(s, to, timeout_ms, done, arg, err): open s (set up, not
- * open) and connect it to *to (borrowed until done).  Returns the dial,
- * or NULL with a libuv code in *err if it could not start; s may then be
- * open, and its owner closes it as usual.
+ * dial_start(s, to, timeout_ms, done, arg): open s (set up, not open)
+ * and connect it to *to (borrowed until done).  Returns the dial, or
+ * NULL if memory is short.  Every failure, even one met at once, is
+ * reported through done() from the loop.
  */
 struct dial	*dial_start(struct sock *s, const struct addr *to,
-		    unsigned timeout_ms, dial_done_cb done, void *arg,
-		    int *err);
+		    unsigned timeout_ms, dial_done_cb done, void *arg);
 
 /*
  * dial_cancel(d): the owner is closing: d reports nothing more.  The

@@ -34,6 +34,7 @@
 #include "common/mux.h"
 #include "common/tlsctx.h"
 #include "common/tlsio.h"
+#include "agent/carry.h"
 #include "agent/dial.h"
 #include "agent/handshake.h"
 #include "agent/gen.h"
@@ -42,15 +43,12 @@
 #include "agent/worker.h"
 #include "agent/link_impl.h"
 
-#define POOL_MAX_AGE_MS		30000	/* a kept client link's idle life */
-#define FIRST_DATA_MS		120000	/* server: wait for the next stream */
 #define REUSE_MAX_AGE_MS	600000	/* a link's life for new streams */
 
 static const char *const state_names[] = {
 	"dialing", "negotiating", "handshake", "ready", "retiring", "closing",
 };
 
-static void	mux_event(struct link *l, enum mux_event ev, const char *why);
 
 void
 link_log(struct link *l, enum log_level lvl, const char *fmt, ...)
@@ -228,16 +226,15 @@ link_retire(struct link *l, const char *why)
 		    uv_strerror(rc));
 }
 
-/* retire_done: a retiring link ends once both ends have crossed. */
-static void
-retire_done(struct link *l)
+void
+link_retire_done(struct link *l)
 {
 	if (l->sock.eof && l->sock.shut_done)
 		link_end(l, 0, 0, "%s", l->retiring);
 }
 
-static int
-aged(const struct link *l)
+int
+link_aged(const struct link *l)
 {
 	return !l->client && uv_now(&l->w->loop) - l->handshaken_at >
 	    REUSE_MAX_AGE_MS;
@@ -259,7 +256,7 @@ link_drop_stale(struct worker *w)
 		if (l->state != LINK_READY || l->u != NULL || !link_stale(l))
 			continue;
 		if (l->streams)
-			mux_event(l, MUX_EV_RETIRE, NULL);
+			carry_event(l, MUX_EV_RETIRE, NULL);
 		else
 			link_retire(l, "idle since before a reload");
 	}
@@ -280,6 +277,12 @@ timer_cb(uv_timer_t *timer)
 	case LINK_READY:
 		if (l->streams && l->mux.state == MUX_OPENING)
 			link_end(l, 0, 0, "the server did not answer OPEN");
+		else if (l->streams && (l->mux.state == MUX_ABORT_SENT ||
+		    l->mux.state == MUX_ABORT_WAIT))
+			link_end(l, 0, 0, "%s did not answer ABORT",
+			    link_peer_name(l));
+		else if (l->u != NULL)
+			return;		/* a stream's own timers rule */
 		else if (l->client)
 			link_end(l, 0, 0, "kept connection unused for %u s",
 			    POOL_MAX_AGE_MS / 1000);
@@ -295,251 +298,6 @@ timer_cb(uv_timer_t *timer)
 	}
 }
 
-/* ------------------------------------------------------------ streams */
-
-/* idle: the link carries no stream now and waits for the next. */
-static void
-idle(struct link *l)
-{
-	int rc;
-
-	l->u = NULL;
-	l->paused = 0;
-	link_timer_set(l, l->client ? POOL_MAX_AGE_MS : FIRST_DATA_MS);
-	if ((rc = sock_read(&l->sock, 1)) != 0)
-		link_end(l, 0, 0, "read from %s: %s", link_peer_name(l),
-		    uv_strerror(rc));
-	else if (l->client)
-		l->hooks->idle(l);	/* the pool keeps or retires it */
-}
-
-/* start: the stream relays from now on (a server makes it first). */
-static void
-start(struct link *l)
-{
-	uv_timer_stop(&l->timer);
-	if (!l->client && l->u == NULL) {
-		l->hooks->serve(l);
-		if (l->state == LINK_CLOSING)
-			return;
-		if (l->u == NULL) {
-			link_end(l, 0, 0, "out of memory for a stream");
-			return;
-		}
-	}
-	l->u->start(l->uarg);
-}
-
-static void
-send_controls(struct link *l, unsigned actions)
-{
-	for (unsigned bit = MUX_A_SEND_OPEN; bit <= MUX_A_SEND_ABORT;
-	    bit <<= 1) {
-		if (!(actions & bit) || l->state == LINK_RETIRING)
-			continue;
-		if (tlsio_control(l->tio, mux_control_code(bit)) != 0) {
-			link_end(l, 0, 0, "TLS error: %s", tlsio_error(l->tio));
-			return;
-		}
-	}
-}
-
-/* why_of: the reason a mux action ends a stream or the link. */
-static const char *
-why_of(struct link *l, enum mux_event ev, const char *why, char *buf,
-    size_t len)
-{
-	if (why != NULL)
-		return why;
-	switch (ev) {
-	case MUX_EV_REFUSE:
-		return "the server refused a new stream";
-	case MUX_EV_ABORT:
-		snprintf(buf, len, "%s aborted the stream", link_peer_name(l));
-		return buf;
-	case MUX_EV_PEER_END:
-		snprintf(buf, len, "%s closed the connection", link_peer_name(l));
-		return buf;
-	default:
-		return "the stream's socket failed after its end";
-	}
-}
-
-/*
- * mux_event: pass ev to the streams protocol and carry out what it says
- * (why: the reason, if ev ends something).  A reload or the age limit is
- * given to it first, at every stream start and end, so that no stream
- * starts on a link that should retire.
- */
-static void
-mux_event(struct link *l, enum mux_event ev, const char *why)
-{
-	struct mux_step st;
-	char buf[128];
-	unsigned a;
-
-	if (!l->mux.last && (ev == MUX_EV_OPEN || ev == MUX_EV_LOCAL_EOF ||
-	    ev == MUX_EV_LOCAL_CLOSED) && (link_stale(l) || aged(l))) {
-		mux_event(l, MUX_EV_RETIRE, NULL);
-		if (l->state == LINK_CLOSING)
-			return;
-	}
-	st = mux_next(&l->mux, ev);
-	a = st.actions;
-	if (ev != MUX_EV_DATA)
-		link_log(l, LOG_LVL_DEBUG, "streams %s->%s on %s",
-		    mux_state_name(st.from), mux_state_name(st.to),
-		    mux_event_name(ev));
-	if (a & MUX_A_PROTOCOL_ERROR) {
-		/* Local events come from this agent: a bug, not the peer. */
-		const char *who = ev <= MUX_EV_LOCAL_CLOSED ||
-		    ev == MUX_EV_RETIRE ? "this agent" : link_peer_name(l);
-
-		link_log(l, LOG_LVL_WARNING, "%s broke the streams protocol: "
-		    "%s in state %s", who, mux_event_name(ev),
-		    mux_state_name(st.from));
-		link_end(l, 0, 0, "%s broke the streams protocol (%s in %s)",
-		    who, mux_event_name(ev), mux_state_name(st.from));
-		return;
-	}
-	send_controls(l, a);
-	if (link_flush(l) != 0)
-		return;
-	if (a & MUX_A_START) {
-		start(l);
-		if (l->state == LINK_CLOSING)
-			return;
-	}
-	if (l->u != NULL && (a & MUX_A_SHUT_LOCAL))
-		l->u->peer_eof(l->uarg);
-	if (l->u != NULL && (a & MUX_A_CLOSE_LOCAL))
-		l->u->done(l->uarg);
-	if (l->u != NULL && (a & MUX_A_ABORT_LOCAL) && !(a & MUX_A_CLOSE_LINK))
-		l->u->abort(l->uarg, why_of(l, ev, why, buf, sizeof(buf)));
-	if (l->state == LINK_CLOSING)
-		return;
-	if (a & (MUX_A_IDLE | MUX_A_RETIRE) && st.from != MUX_IDLE)
-		l->uses++;
-	if (a & MUX_A_IDLE)
-		idle(l);
-	if (a & MUX_A_RETIRE) {
-		snprintf(buf, sizeof(buf), st.from == MUX_IDLE &&
-		    link_stale(l) ? "idle since before a reload" :
-		    "retired after %u streams", l->uses);
-		link_retire(l, buf);
-	}
-	if (a & MUX_A_CLOSE_LINK)
-		link_end(l, (a & MUX_A_RETRY) != 0, (a & MUX_A_DETACH) != 0,
-		    "%s", why_of(l, ev, why, buf, sizeof(buf)));
-}
-
-/* ------------------------------------------------------------ records */
-
-/*
- * one_stream_ended: a link without the streams protocol carries one
- * stream: once both ways have ended, the stream closes its socket.
- */
-static void
-one_stream_ended(struct link *l)
-{
-	if (l->eof_sent && l->eof_rcvd && l->u != NULL)
-		l->u->done(l->uarg);
-}
-
-/* peer_end: the peer's close_notify, or its side of TCP ended. */
-static void
-peer_end(struct link *l, const char *why)
-{
-	if (l->state == LINK_RETIRING) {
-		retire_done(l);
-	} else if (l->state != LINK_READY) {
-		link_end(l, 0, 0, "%s closed the connection during TLS setup",
-		    link_peer_name(l));
-	} else if (l->streams) {
-		mux_event(l, MUX_EV_PEER_END, why);
-	} else if (l->u == NULL && l->used) {
-		l->eof_rcvd = 1;	/* the stream is over: wait for our FIN */
-		if (l->sock.shut_done)
-			link_end(l, 0, 0, "both sides closed");
-	} else if (l->u == NULL) {
-		link_end(l, 0, 0, "%s closed the connection while it was kept",
-		    link_peer_name(l));
-	} else if (!l->eof_rcvd) {
-		l->eof_rcvd = 1;
-		l->u->peer_eof(l->uarg);
-		one_stream_ended(l);
-	}
-}
-
-/* decrypt: everything TLS can give, to the stream or the protocol. */
-static void
-decrypt(struct link *l)
-{
-	struct cq scratch = { 0 };
-	enum tlsio_rc rc = TLSIO_AGAIN;
-
-	for (;;) {
-		int deliver = l->u != NULL && (!l->streams ||
-		    mux_delivers(&l->mux));
-		size_t space, got;
-		/* Room for a whole record: opened in place, not copied. */
-		char *room = deliver ? l->u->room(l->uarg, TLSIO_ROOM_MAX,
-		    &space) : cq_room(&scratch, &l->w->pool, TLSIO_ROOM_MAX,
-		    &space);
-
-		if (room == NULL) {
-			link_end(l, 0, 0, "out of memory");
-			break;
-		}
-		rc = tlsio_read(l->tio, room, space, &got);
-		if (rc == TLSIO_CONTROL) {
-			if (!l->streams) {
-				link_end(l, 0, 0, "%s sent a control record "
-				    "outside the streams protocol",
-				    link_peer_name(l));
-				break;
-			}
-			mux_event(l, mux_control_event((uint8_t)room[0]),
-			    NULL);
-			if (l->state == LINK_CLOSING)
-				break;
-			continue;
-		}
-		if (got > 0 && l->streams)
-			mux_event(l, MUX_EV_DATA, NULL);
-		else if (got > 0 && !deliver)
-			link_end(l, 0, 0, "%s sent data on a kept connection",
-			    link_peer_name(l));
-		if (l->state == LINK_CLOSING)
-			break;
-		/* The protocol delivers only when the stream has room. */
-		if (got > 0 && deliver && l->u != NULL)
-			l->u->commit(l->uarg, got);
-		if (rc != TLSIO_OK)
-			break;
-	}
-	cq_clear(&scratch, &l->w->pool);
-	if (l->state == LINK_CLOSING)
-		return;
-	if (l->u != NULL) {
-		l->u->flush(l->uarg);
-		if (l->state == LINK_CLOSING)
-			return;
-	}
-	if (link_flush(l) != 0)
-		return;
-	if (rc == TLSIO_FAILED) {
-		if (l->streams && l->mux.state == MUX_OPENING)
-			mux_event(l, MUX_EV_PEER_END, tlsio_error(l->tio));
-		else
-			link_end(l, 0, 0, "TLS error from %s: %s",
-			    link_peer_name(l), tlsio_error(l->tio));
-		return;
-	}
-	if (rc == TLSIO_CLOSED)
-		peer_end(l, NULL);
-}
-
 /* ------------------------------------------------------------ ready */
 
 void
@@ -551,18 +309,18 @@ link_ready(struct link *l)
 		mux_init(&l->mux, l->client ? MUX_CLIENT : MUX_SERVER);
 		if (l->u != NULL) {
 			link_timer_set(l, l->cfg->handshake_timeout_ms);
-			mux_event(l, MUX_EV_ATTACH, NULL);
+			carry_event(l, MUX_EV_ATTACH, NULL);
 		} else {
-			idle(l);
+			carry_idle(l);
 		}
 	} else if (l->client && l->u == NULL) {
-		idle(l);	/* prewarmed: the first app takes it */
+		carry_idle(l);	/* prewarmed: the first app takes it */
 	} else {
 		l->used = 1;
-		start(l);
+		carry_start(l);
 	}
 	if (l->state != LINK_CLOSING)
-		decrypt(l);	/* what came with the handshake */
+		carry_records(l);	/* what came with the handshake */
 }
 
 int
@@ -592,7 +350,7 @@ sock_data(void *arg, const char *p, size_t n)
 		return;
 	}
 	tlsio_feed(l->tio, p, n);	/* lent until tlsio_feed_end */
-	decrypt(l);
+	carry_records(l);
 	if (l->state != LINK_CLOSING && tlsio_feed_end(l->tio) != 0)
 		link_end(l, 0, 0, "out of memory");
 }
@@ -600,7 +358,7 @@ sock_data(void *arg, const char *p, size_t n)
 static void
 sock_eof(void *arg)
 {
-	peer_end(arg, NULL);
+	carry_peer_end(arg, NULL);
 }
 
 static void
@@ -612,7 +370,7 @@ sock_failed(void *arg, int err, const char *what)
 	snprintf(why, sizeof(why), "%s %s: %s", what, link_peer_name(l),
 	    uv_strerror(err));
 	if (l->state == LINK_READY && l->streams)
-		mux_event(l, MUX_EV_PEER_END, why);
+		carry_event(l, MUX_EV_PEER_END, why);
 	else
 		link_end(l, 0, 0, "%s", why);
 }
@@ -632,7 +390,7 @@ sock_shut_done(void *arg)
 	struct link *l = arg;
 
 	if (l->state == LINK_RETIRING)
-		retire_done(l);
+		link_retire_done(l);
 	else if (!l->streams && l->used && l->u == NULL)
 		link_end(l, 0, 0, "both sides closed");
 }
@@ -654,10 +412,10 @@ link_attach(struct link *l, const struct link_user *u, void *arg)
 		return;		/* link_ready() or start() goes on */
 	if (l->streams) {
 		link_timer_set(l, l->cfg->handshake_timeout_ms);
-		mux_event(l, MUX_EV_ATTACH, NULL);
+		carry_event(l, MUX_EV_ATTACH, NULL);
 	} else {
 		l->used = 1;	/* a prewarmed one-stream link */
-		start(l);
+		carry_start(l);
 	}
 }
 
@@ -677,7 +435,7 @@ link_send_eof(struct link *l)
 	int rc;
 
 	if (l->streams) {
-		mux_event(l, MUX_EV_LOCAL_EOF, NULL);
+		carry_event(l, MUX_EV_LOCAL_EOF, NULL);
 		return;
 	}
 	l->eof_sent = 1;
@@ -687,28 +445,37 @@ link_send_eof(struct link *l)
 		    uv_strerror(rc));
 		return;
 	}
-	one_stream_ended(l);
+	carry_one_ended(l);
 }
 
 void
 link_stream_failed(struct link *l)
 {
-	if (l->streams && l->state == LINK_READY)
-		mux_event(l, MUX_EV_LOCAL_FAIL, NULL);
-	else
+	const struct link_user *u = l->u;
+
+	if (l->client && l->state < LINK_READY && u != NULL) {
+		/* Nothing was sent for it yet: the link goes on, and the
+		 * pool keeps it for the next app. */
+		l->u = NULL;
+		u->lost(l->uarg, "the stream ended first", 0, 1);
+	} else if (l->streams && l->state == LINK_READY) {
+		carry_event(l, MUX_EV_LOCAL_FAIL, NULL);
+	} else {
 		link_close(l, "the stream's socket failed");
+	}
 }
 
 void
 link_stream_closed(struct link *l)
 {
 	l->u = NULL;
+	l->uses++;
 	if (l->paused)		/* what still comes is the link's to read */
 		link_pause(l, 0);
 	if (l->state == LINK_CLOSING)
 		return;
 	if (l->streams) {
-		mux_event(l, MUX_EV_LOCAL_CLOSED, NULL);
+		carry_event(l, MUX_EV_LOCAL_CLOSED, NULL);
 	} else if (l->state != LINK_READY || !l->eof_sent || !l->eof_rcvd) {
 		link_close(l, "the stream ended");
 	} else if (l->sock.shut_done) {
@@ -761,6 +528,12 @@ struct tunnel *
 link_tunnel(const struct link *l)
 {
 	return l->t;
+}
+
+struct gen *
+link_gen(const struct link *l)
+{
+	return l->gen;
 }
 
 struct worker *
@@ -830,14 +603,13 @@ struct link *
 link_dial(struct worker *w, struct tunnel *t, const struct link_hooks *hooks)
 {
 	struct link *l;
-	int rc;
 
 	if ((l = link_new(w, t, hooks)) == NULL)
 		return NULL;
 	l->state = LINK_DIALING;
 	if ((l->dial = dial_start(&l->sock, &l->cfg->connect,
-	    l->cfg->connect_timeout_ms, connected_cb, l, &rc)) == NULL) {
-		link_end(l, 0, 0, "connect to server: %s", uv_strerror(rc));
+	    l->cfg->connect_timeout_ms, connected_cb, l)) == NULL) {
+		link_end(l, 0, 0, "out of memory");
 		return NULL;
 	}
 	return l;

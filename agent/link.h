@@ -15,6 +15,7 @@
 
 #include <openssl/ssl.h>
 
+struct gen;
 struct link;
 struct listener;
 struct tunnel;
@@ -113,6 +114,7 @@ int		 link_stale(const struct link *l);
 int		 link_keeps(const struct link *l);
 struct link_pool_node *link_pool_node(struct link *l);
 struct tunnel	*link_tunnel(const struct link *l);
+struct gen	*link_gen(const struct link *l);	/* borrowed */
 struct worker	*link_worker(const struct link *l);
 
 /*

@@ -16,6 +16,9 @@
 #include "agent/sock.h"
 #include "agent/link.h"
 
+#define POOL_MAX_AGE_MS		30000	/* a kept client link's idle life */
+#define FIRST_DATA_MS		120000	/* server: wait for the next stream */
+
 enum link_state {
 	LINK_DIALING,		/* client: connecting to the server agent */
 	LINK_NEGOTIATING,	/* PostgreSQL SSLRequest exchange */
@@ -62,7 +65,7 @@ struct link {
 	struct link		*prev, *next;	/* the worker's list */
 };
 
-/* link.c, for handshake.c. */
+/* link.c, for handshake.c and carry.c. */
 void	link_end(struct link *l, int retry, int detach, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
 void	link_log(struct link *l, enum log_level lvl, const char *fmt, ...)
@@ -74,5 +77,9 @@ int	link_flush(struct link *l);
 /* link_ready(l): the handshake is done and the peer verified. */
 void	link_ready(struct link *l);
 const char *link_peer_name(const struct link *l);
+/* link_aged(l): past its age limit for new streams (server). */
+int	link_aged(const struct link *l);
+/* link_retire_done(l): a retiring link ends once both ends crossed. */
+void	link_retire_done(struct link *l);
 
 #endif

@@ -251,13 +251,15 @@ closed_cb(uv_handle_t *h)
 {
 	struct sock *s = h->data;
 
-	cq_clear(&s->out, &s->w->pool);
 	s->inflight = 0;
 	s->closing = 0;
-	if (s->reopen_cb != NULL)
+	if (s->reopen_cb != NULL) {
+		/* The next address: what is queued goes there. */
 		s->reopen_cb(s);
-	else
-		s->ops->closed(s->arg);
+		return;
+	}
+	cq_clear(&s->out, &s->w->pool);
+	s->ops->closed(s->arg);
 }
 
 void

@@ -114,7 +114,8 @@ void	sock_write_last(struct sock *s);
 /*
  * sock_close(s): stop reading and close the handle (if open); queued
  * bytes are dropped.  ops->closed() follows, unless reopen_cb is set:
- * then reopen_cb(s) is called instead (dialling the next address).
+ * then reopen_cb(s) is called instead (dialling the next address), and
+ * the queue is kept for the next connection.
  */
 void	sock_close(struct sock *s);
 

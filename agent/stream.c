@@ -146,9 +146,11 @@ sock_closed(void *arg)
 }
 
 /*
- * stream_end: log the close line and close the socket (failed: it failed
- * or was refused, so the link aborts the stream).  The last close
- * callback tells the link and frees the stream; callers return at once.
+ * stream_end: log the close line and close the socket.  failed: the
+ * stream ends by itself (its socket failed or was refused, a timeout), so
+ * the link aborts it; else the link ended it (an ABORT, both ways done,
+ * the link gone) or the agent stops.  The last close callback tells the
+ * link and frees the stream; callers return at once.
  */
 static void
 stream_end(struct stream *s, int failed, const char *fmt, ...)
@@ -171,6 +173,8 @@ stream_end(struct stream *s, int failed, const char *fmt, ...)
 	    (double)(uv_now(&s->w->loop) - s->started_at) / 1000.0,
 	    state_names[s->state], reason);
 	s->state = STREAM_CLOSING;
+	s->dial_on_data = 0;
+	/* Unless the link ended it, the link must stop carrying it now. */
 	if (failed && s->link != NULL)
 		link_stream_failed(s->link);	/* may call lost() */
 	if (s->counted)
@@ -202,7 +206,7 @@ timer_cb(uv_timer_t *timer)
 	uint64_t idle = uv_now(&s->w->loop) - s->last_active;
 
 	if (s->dial_on_data) {
-		stream_end(s, 0, "peer sent nothing after the handshake");
+		stream_end(s, 1, "peer sent nothing after the handshake");
 	} else if (s->state == STREAM_RELAYING) {
 		if (idle >= s->cfg->idle_timeout_ms) {
 			stream_end(s, 1, "idle for %.1fs",
@@ -291,14 +295,12 @@ connected_cb(void *arg, int status, const char *why)
 static void
 dial_db(struct stream *s)
 {
-	int rc;
-
 	s->dial_on_data = 0;
 	uv_timer_stop(&s->timer);
 	set_state(s, STREAM_CONNECTING);
 	if ((s->dial = dial_start(&s->sock, &s->cfg->connect,
-	    s->cfg->connect_timeout_ms, connected_cb, s, &rc)) == NULL)
-		stream_end(s, 1, "connect to db: %s", uv_strerror(rc));
+	    s->cfg->connect_timeout_ms, connected_cb, s)) == NULL)
+		stream_end(s, 1, "out of memory for a database connection");
 }
 
 /* send_held: client: the app's bytes that waited for the link. */
@@ -380,6 +382,8 @@ u_flush(void *arg)
 	struct stream *s = arg;
 
 	sock_trim(&s->sock);	/* a chunk no record went into */
+	if (s->state == STREAM_CLOSING)
+		return;
 	if (s->dial_on_data && sock_queued(&s->sock) > 0) {
 		dial_db(s);
 		return;
@@ -395,7 +399,7 @@ u_peer_eof(void *arg)
 	int rc;
 
 	if (s->dial_on_data) {
-		stream_end(s, 0, "peer closed before sending anything");
+		stream_end(s, 1, "peer closed before sending anything");
 		return;
 	}
 	if ((rc = sock_shut(&s->sock)) != 0)
@@ -580,18 +584,19 @@ static const struct sock_ops stream_sock_ops = {
 /* ---------------------------------------------------------------- birth */
 
 static struct stream *
-stream_new(struct worker *w, struct tunnel *t)
+stream_new(struct worker *w, struct tunnel *t, struct gen *g)
 {
 	struct stream *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		log_warnx("tunnel=%s: out of memory for a connection",
 		    t->cfg->name);
+		gen_unref(g);
 		return NULL;
 	}
 	s->w = w;
 	s->t = t;
-	s->gen = gen_current();
+	s->gen = g;
 	s->cfg = &s->gen->cfg->tunnels[t->index];
 	s->client = s->cfg->mode == CFG_MODE_CLIENT;
 	s->id = atomic_fetch_add(&w->agent->next_conn_id, 1) + 1;
@@ -616,7 +621,7 @@ stream_accept(struct listener *l)
 	int sslen = sizeof(ss), rc;
 	struct stream *s;
 
-	if ((s = stream_new(l->w, l->t)) == NULL)
+	if ((s = stream_new(l->w, l->t, gen_current())) == NULL)
 		return;
 	if ((rc = sock_accept(&s->sock, &l->h.stream)) != 0) {
 		stream_end(s, 0, "accept: %s", uv_strerror(rc));
@@ -652,7 +657,9 @@ stream_serve(struct link *link)
 {
 	struct stream *s;
 
-	if ((s = stream_new(link_worker(link), link_tunnel(link))) == NULL)
+	/* The link's generation: the config its peer was checked with. */
+	if ((s = stream_new(link_worker(link), link_tunnel(link),
+	    gen_ref(link_gen(link)))) == NULL)
 		return;
 	snprintf(s->peer, sizeof(s->peer), "%s", link_peer(link));
 	s->link = link;

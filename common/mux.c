@@ -360,10 +360,9 @@ static void
 next_retired(struct mux *m, enum mux_event ev, struct mux_step *st)
 {
 	switch (ev) {
-	case MUX_EV_OPEN:
+	case MUX_EV_OPEN:	/* our close_notify, already sent, answers */
 		if (m->role != MUX_SERVER)
 			break;
-		st->actions = MUX_A_SEND_REFUSE;
 		return;
 	case MUX_EV_PEER_END:
 		st->to = MUX_CLOSED;

@@ -65,7 +65,7 @@
  *   NEXT        LOCAL_FAIL    S        CLOSED      CLOSE_LINK (***)
  *   NEXT        LOCAL_CLOSED  S        OPEN        SEND_OK START
  *                             (last:   RETIRED     SEND_REFUSE RETIRE)
- *   RETIRED     OPEN          S        RETIRED     SEND_REFUSE
+ *   RETIRED     OPEN          S        RETIRED     - (close_notify is out)
  *   RETIRED     PEER_END      CS       CLOSED      CLOSE_LINK
  *   RETIRED     RETIRE        CS       RETIRED     -
  *   OPEN .. NEXT RETIRE       CS       (same)      (last)

@@ -123,7 +123,7 @@ log_has v6 'tunnel=v6s conn=[0-9]+ peer=\[::1\]:[0-9]+ open identity=CN=app1' ||
 say "a name with an IPv6 address that refuses and an IPv4 one that works"
 printf '::1 dualhost\n127.0.0.1 dualhost\n' >"$T/hosts"
 printf 'mount --bind %s /etc/hosts && exec "$@"\n' "$T/hosts" >"$T/wrap.sh"
-DUALC=$(free_port)
+DUALC=$(free_port) DUALDB=$(free_port)
 # The agent gets its own /etc/hosts in a private mount namespace.  unshare
 # -m fails where / is not a mount point (a container or chroot): there,
 # "localhost" serves if the system's /etc/hosts gives it ::1 before
@@ -145,13 +145,23 @@ log_level = "debug";
 tls = { cert = "$PKI/app1.crt"; key = "$PKI/app1.key"; ca = "$PKI/ca.crt"; };
 tunnels = ( { name = "dual"; mode = "client"; protocol = "tcp";
 	listen = "127.0.0.1:$DUALC"; connect = "$DUALNAME:$SPORT";
-	server_name = "localhost"; } );
+	server_name = "localhost"; },
+  { name = "dualdb"; mode = "server"; protocol = "mongodb";
+	listen = "127.0.0.1:$DUALDB"; connect = "$DUALNAME:$BPORT";
+	tls = { cert = "$PKI/server.crt"; key = "$PKI/server.key"; };
+	allow = { dns = [ "app1.example.com" ]; }; } );
 CONF
 	start_agent dual "$T/dual.conf"
 	WRAP=
 	check "$DUALC" 100000 100000
 	log_has dual "connect to server $DUALNAME: connection refused; trying its next address" ||
 		fail "no second address tried"
+	# A server agent whose database's first address refuses: the bytes
+	# that came before the database was up go to the next address.
+	got=$($PY "$SRC/tests/helpers/tls_first_bytes.py" "$DUALDB" "$PKI")
+	[ "$got" = 1000 ] || fail "database behind a refusing first address: got $got of 1000 bytes"
+	log_has dual "connect to db $DUALNAME: connection refused; trying its next address" ||
+		fail "no second database address tried"
 else
 	say "  SKIPPED: no private mount namespace (/ is not a mount point) and localhost is not ::1 then 127.0.0.1 here"
 fi

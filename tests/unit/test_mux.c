@@ -77,7 +77,7 @@ static const char *const expected[] = {
 	"next LOCAL_FAIL S * closed CLOSE_LINK =",
 	"next LOCAL_CLOSED S 0 open SEND_OK|START =",
 	"next LOCAL_CLOSED S 1 retired SEND_REFUSE|RETIRE =",
-	"retired OPEN S * retired SEND_REFUSE =",
+	"retired OPEN S * retired - =",
 	"retired PEER_END CS * closed CLOSE_LINK =",
 	"retired RETIRE CS * retired - =",
 	"open RETIRE CS * open - 1",
@@ -528,7 +528,7 @@ rogues(void)
 	CHECK_EQ(st.to, MUX_RETIRED);
 	CHECK(st.actions & MUX_A_RETIRE);
 	st = mux_next(&m, MUX_EV_OPEN);
-	CHECK_EQ(st.actions, MUX_A_SEND_REFUSE);
+	CHECK_EQ(st.actions, 0);	/* the close_notify answers it */
 	/* Codes round-trip. */
 	for (unsigned bit = MUX_A_SEND_OPEN; bit <= MUX_A_SEND_ABORT;
 	    bit <<= 1) {
