@@ -618,9 +618,8 @@ link_dial(struct worker *w, struct tunnel *t, const struct link_hooks *hooks)
 void
 link_accept(struct listener *lis, const struct link_hooks *hooks)
 {
-	struct sockaddr_storage ss;
-	int sslen = sizeof(ss), rc;
 	struct link *l;
+	int rc;
 
 	if ((l = link_new(lis->w, lis->t, hooks)) == NULL)
 		return;
@@ -629,12 +628,7 @@ link_accept(struct listener *lis, const struct link_hooks *hooks)
 		link_end(l, 0, 0, "accept: %s", uv_strerror(rc));
 		return;
 	}
-	if (l->sock.h.handle.type == UV_TCP && uv_tcp_getpeername(
-	    &l->sock.h.tcp, (struct sockaddr *)&ss, &sslen) == 0)
-		addr_sockaddr_format((struct sockaddr *)&ss, l->peer,
-		    sizeof(l->peer));
-	else if (l->sock.h.handle.type == UV_NAMED_PIPE)
-		snprintf(l->peer, sizeof(l->peer), "unix");
+	sock_peer(&l->sock, l->peer, sizeof(l->peer));
 	sock_connected(&l->sock, l->cfg->keepalive_s);
 	if (atomic_fetch_add(&l->t->active, 1) >= l->cfg->max_connections) {
 		atomic_fetch_sub(&l->t->active, 1);

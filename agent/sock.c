@@ -4,10 +4,12 @@
  * the worker's shared read buffer and are lent to the owner, so an idle
  * socket holds no data buffer; the queue holds no memory when empty.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <uv.h>
 
+#include "common/addr.h"
 #include "common/cq.h"
 #include "agent/worker.h"
 #include "agent/sock.h"
@@ -51,6 +53,20 @@ sock_accept(struct sock *s, uv_stream_t *server)
 		return rc;
 	s->connected = 1;
 	return 0;
+}
+
+void
+sock_peer(struct sock *s, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	int sslen = sizeof(ss);
+
+	if (s->h.handle.type == UV_TCP && uv_tcp_getpeername(&s->h.tcp,
+	    (struct sockaddr *)&ss, &sslen) == 0)
+		addr_sockaddr_format((struct sockaddr *)&ss, buf, len);
+	else
+		snprintf(buf, len, s->h.handle.type == UV_NAMED_PIPE ?
+		    "unix" : "-");
 }
 
 void

@@ -35,13 +35,16 @@ struct sock_ops {
 	void	(*closed)(void *arg);
 };
 
+/* A TCP socket or a unix one, as libuv sees either. */
+union sock_handle {
+	uv_handle_t	handle;
+	uv_stream_t	stream;
+	uv_tcp_t	tcp;
+	uv_pipe_t	pipe;
+};
+
 struct sock {
-	union {
-		uv_handle_t	handle;
-		uv_stream_t	stream;
-		uv_tcp_t	tcp;
-		uv_pipe_t	pipe;
-	} h;
+	union sock_handle	 h;
 	struct worker		*w;
 	const struct sock_ops	*ops;
 	void			*arg;
@@ -75,6 +78,9 @@ int	sock_open(struct sock *s, int is_unix);
 
 /* sock_accept(s, server): open s and accept server's waiting connection. */
 int	sock_accept(struct sock *s, uv_stream_t *server);
+
+/* sock_peer(s, buf, len): the peer's address, "[::1]:5432" or "unix". */
+void	sock_peer(struct sock *s, char *buf, size_t len);
 
 /*
  * sock_connected(s, keepalive_s): the socket is connected: no Nagle,

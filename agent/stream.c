@@ -617,9 +617,8 @@ stream_new(struct worker *w, struct tunnel *t, struct gen *g)
 void
 stream_accept(struct listener *l)
 {
-	struct sockaddr_storage ss;
-	int sslen = sizeof(ss), rc;
 	struct stream *s;
+	int rc;
 
 	if ((s = stream_new(l->w, l->t, gen_current())) == NULL)
 		return;
@@ -627,12 +626,7 @@ stream_accept(struct listener *l)
 		stream_end(s, 0, "accept: %s", uv_strerror(rc));
 		return;
 	}
-	if (s->sock.h.handle.type == UV_TCP && uv_tcp_getpeername(
-	    &s->sock.h.tcp, (struct sockaddr *)&ss, &sslen) == 0)
-		addr_sockaddr_format((struct sockaddr *)&ss, s->peer,
-		    sizeof(s->peer));
-	else if (s->sock.h.handle.type == UV_NAMED_PIPE)
-		snprintf(s->peer, sizeof(s->peer), "unix");
+	sock_peer(&s->sock, s->peer, sizeof(s->peer));
 	sock_connected(&s->sock, s->cfg->keepalive_s);
 	if (atomic_fetch_add(&s->t->active, 1) >= s->cfg->max_connections) {
 		atomic_fetch_sub(&s->t->active, 1);

@@ -17,6 +17,7 @@
 
 #include "common/cfg.h"
 #include "common/cq.h"
+#include "agent/sock.h"
 
 #define WORKER_READ_SIZE (256 * 1024)
 
@@ -49,12 +50,7 @@ struct agent {
 };
 
 struct listener {
-	union {
-		uv_handle_t	handle;
-		uv_stream_t	stream;
-		uv_tcp_t	tcp;
-		uv_pipe_t	pipe;
-	} h;
+	union sock_handle h;
 	struct worker	*w;
 	struct tunnel	*t;
 };

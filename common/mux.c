@@ -9,8 +9,6 @@
 
 #include "common/mux.h"
 
-#define A_ERROR	(MUX_A_PROTOCOL_ERROR | MUX_A_ABORT_LOCAL | MUX_A_CLOSE_LINK)
-
 static const char *const state_names[MUX_NSTATES] = {
 	"idle", "opening", "open", "fin_sent", "fin_rcvd", "done",
 	"abort_sent", "abort_wait", "aborted", "next", "retired", "closed",
@@ -98,17 +96,21 @@ send_fin(const struct mux *m)
 	    MUX_A_SEND_FIN;
 }
 
-/* The stream is over: the link waits for the next, or retires. */
-static void
+/* go: the transition is legal: to state to, with actions. */
+static int
+go(struct mux_step *st, enum mux_state to, unsigned actions)
+{
+	st->to = to;
+	st->actions = actions;
+	return 1;
+}
+
+/* stream_over: the stream is done: wait for the next, or retire. */
+static int
 stream_over(struct mux *m, struct mux_step *st)
 {
-	if (m->last) {
-		st->to = MUX_RETIRED;
-		st->actions |= MUX_A_RETIRE;
-	} else {
-		st->to = MUX_IDLE;
-		st->actions |= MUX_A_IDLE;
-	}
+	return m->last ? go(st, MUX_RETIRED, MUX_A_RETIRE) :
+	    go(st, MUX_IDLE, MUX_A_IDLE);
 }
 
 /*
@@ -127,297 +129,224 @@ fin_received(struct mux *m, enum mux_event ev)
 	return 0;
 }
 
-/* Events legal in every stream state the same way. */
+/*
+ * Each next_*() handles the events legal in its states and returns 1,
+ * or 0 for any other: the protocol error, in mux_next() alone.
+ */
 static int
-stream_common(struct mux *m, enum mux_event ev, struct mux_step *st)
+next_idle(struct mux *m, enum mux_event ev, struct mux_step *st)
 {
 	switch (ev) {
+	case MUX_EV_ATTACH:
+		return m->role == MUX_CLIENT &&
+		    go(st, MUX_OPENING, MUX_A_SEND_OPEN);
+	case MUX_EV_OPEN:
+		return m->role == MUX_SERVER &&
+		    go(st, MUX_OPEN, MUX_A_SEND_OK | MUX_A_START);
+	case MUX_EV_PEER_END:
+		return go(st, MUX_CLOSED, MUX_A_CLOSE_LINK);
 	case MUX_EV_RETIRE:
 		m->last = 1;
-		return 1;
+		return go(st, MUX_RETIRED, MUX_A_RETIRE);
+	default:
+		return 0;
+	}
+}
+
+static int
+next_opening(struct mux *m, enum mux_event ev, struct mux_step *st)
+{
+	switch (ev) {
+	case MUX_EV_OK:
+		return go(st, MUX_OPEN, MUX_A_START);
+	case MUX_EV_REFUSE:
 	case MUX_EV_PEER_END:
-		st->to = MUX_CLOSED;
-		st->actions = MUX_A_ABORT_LOCAL | MUX_A_CLOSE_LINK;
+		return go(st, MUX_CLOSED, MUX_A_RETRY | MUX_A_CLOSE_LINK);
+	case MUX_EV_LOCAL_FAIL:
+		return go(st, MUX_CLOSED, MUX_A_CLOSE_LINK);
+	default:
+		return 0;
+	}
+}
+
+/* OPEN, FIN_SENT, FIN_RCVD: a stream with at least one way open. */
+static int
+next_streaming(struct mux *m, enum mux_event ev, struct mux_step *st)
+{
+	enum mux_state s = m->state;
+
+	if (fin_received(m, ev))
+		return s != MUX_FIN_RCVD && (s == MUX_OPEN ?
+		    go(st, MUX_FIN_RCVD, MUX_A_SHUT_LOCAL) :
+		    go(st, MUX_DONE, MUX_A_SHUT_LOCAL | MUX_A_CLOSE_LOCAL));
+	switch (ev) {
+	case MUX_EV_DATA:	/* not after the peer's FIN */
+		return s != MUX_FIN_RCVD && go(st, s, MUX_A_DELIVER);
+	case MUX_EV_LOCAL_EOF:
+		return s != MUX_FIN_SENT && (s == MUX_OPEN ?
+		    go(st, MUX_FIN_SENT, send_fin(m)) :
+		    go(st, MUX_DONE, send_fin(m) | MUX_A_CLOSE_LOCAL));
+	case MUX_EV_LOCAL_FAIL:
+		/* Once our FIN is out, the peer may have ended the stream
+		 * already, so an ABORT could reach its next one. */
+		return s == MUX_FIN_SENT ? go(st, MUX_CLOSED,
+		    MUX_A_CLOSE_LINK) : go(st, MUX_ABORT_SENT,
+		    MUX_A_SEND_ABORT);
+	case MUX_EV_ABORT:
+		return go(st, MUX_ABORTED, MUX_A_SEND_ABORT |
+		    MUX_A_ABORT_LOCAL);
+	case MUX_EV_PEER_END:
+		return go(st, MUX_CLOSED, MUX_A_ABORT_LOCAL | MUX_A_CLOSE_LINK);
+	default:
+		return 0;
+	}
+}
+
+static int
+next_done(struct mux *m, enum mux_event ev, struct mux_step *st)
+{
+	switch (ev) {
+	case MUX_EV_LOCAL_CLOSED:
+		return stream_over(m, st);
+	case MUX_EV_OPEN:	/* early: answered once the socket is closed */
+		return m->role == MUX_SERVER && go(st, MUX_NEXT, 0);
+	case MUX_EV_LOCAL_FAIL:	/* too late for an ABORT, as above */
+		return go(st, MUX_CLOSED, MUX_A_CLOSE_LINK);
+	case MUX_EV_PEER_END:	/* the stream had ended: it closes itself */
+		return go(st, MUX_CLOSED, MUX_A_DETACH | MUX_A_CLOSE_LINK);
+	default:
+		return 0;
+	}
+}
+
+/* ABORT_SENT, ABORT_WAIT: waiting for the peer's ABORT. */
+static int
+next_aborting(struct mux *m, enum mux_event ev, struct mux_step *st)
+{
+	int waiting = m->state == MUX_ABORT_WAIT;
+
+	if (fin_received(m, ev) || ev == MUX_EV_DATA)
+		return go(st, m->state, MUX_A_DROP);	/* sent before it */
+	switch (ev) {
+	case MUX_EV_ABORT:
+		return waiting ? stream_over(m, st) : go(st, MUX_ABORTED, 0);
+	case MUX_EV_LOCAL_CLOSED:
+		return !waiting && go(st, MUX_ABORT_WAIT, 0);
+	case MUX_EV_PEER_END:
+		return go(st, MUX_CLOSED, MUX_A_CLOSE_LINK |
+		    (waiting ? 0 : MUX_A_ABORT_LOCAL));
+	default:
+		return 0;
+	}
+}
+
+/* ABORTED, NEXT: the socket is closing; nothing may come for it. */
+static int
+next_closing(struct mux *m, enum mux_event ev, struct mux_step *st)
+{
+	int next = m->state == MUX_NEXT;
+
+	switch (ev) {
+	case MUX_EV_LOCAL_CLOSED:
+		if (!next)
+			return stream_over(m, st);
+		return m->last ? go(st, MUX_RETIRED, MUX_A_SEND_REFUSE |
+		    MUX_A_RETIRE) : go(st, MUX_OPEN, MUX_A_SEND_OK |
+		    MUX_A_START);
+	case MUX_EV_OPEN:
+		return m->role == MUX_SERVER && !next && go(st, MUX_NEXT, 0);
+	case MUX_EV_LOCAL_FAIL:	/* the last stream's socket, draining */
+		return next && go(st, MUX_CLOSED, MUX_A_CLOSE_LINK);
+	case MUX_EV_PEER_END:
+		return go(st, MUX_CLOSED, MUX_A_ABORT_LOCAL | MUX_A_CLOSE_LINK);
+	default:
+		return 0;
+	}
+}
+
+static int
+next_retired(struct mux *m, enum mux_event ev, struct mux_step *st)
+{
+	switch (ev) {
+	case MUX_EV_OPEN:	/* our close_notify, already sent, answers */
+		return m->role == MUX_SERVER && go(st, MUX_RETIRED, 0);
+	case MUX_EV_PEER_END:
+		return go(st, MUX_CLOSED, MUX_A_CLOSE_LINK);
+	case MUX_EV_RETIRE:
+		return go(st, MUX_RETIRED, 0);
+	default:
+		return 0;
+	}
+}
+
+/* in_stream: a state between a stream's start and the link's next. */
+static int
+in_stream(const struct mux *m)
+{
+	switch (m->state) {
+	case MUX_OPENING:
+		return m->role == MUX_CLIENT;
+	case MUX_NEXT:
+		return m->role == MUX_SERVER;
+	case MUX_OPEN:
+	case MUX_FIN_SENT:
+	case MUX_FIN_RCVD:
+	case MUX_DONE:
+	case MUX_ABORT_SENT:
+	case MUX_ABORT_WAIT:
+	case MUX_ABORTED:
 		return 1;
 	default:
 		return 0;
 	}
 }
 
-static void
-next_idle(struct mux *m, enum mux_event ev, struct mux_step *st)
-{
-	switch (ev) {
-	case MUX_EV_ATTACH:
-		if (m->role != MUX_CLIENT)
-			break;
-		st->to = MUX_OPENING;
-		st->actions = MUX_A_SEND_OPEN;
-		return;
-	case MUX_EV_OPEN:
-		if (m->role != MUX_SERVER)
-			break;
-		st->to = MUX_OPEN;
-		st->actions = MUX_A_SEND_OK | MUX_A_START;
-		return;
-	case MUX_EV_PEER_END:
-		st->to = MUX_CLOSED;
-		st->actions = MUX_A_CLOSE_LINK;
-		return;
-	case MUX_EV_RETIRE:
-		m->last = 1;
-		st->to = MUX_RETIRED;
-		st->actions = MUX_A_RETIRE;
-		return;
-	default:
-		break;
-	}
-	st->to = MUX_CLOSED;
-	st->actions = A_ERROR;
-}
-
-static void
-next_opening(struct mux *m, enum mux_event ev, struct mux_step *st)
-{
-	switch (ev) {
-	case MUX_EV_OK:
-		st->to = MUX_OPEN;
-		st->actions = MUX_A_START;
-		return;
-	case MUX_EV_REFUSE:
-	case MUX_EV_PEER_END:
-		st->to = MUX_CLOSED;
-		st->actions = MUX_A_RETRY | MUX_A_CLOSE_LINK;
-		return;
-	case MUX_EV_LOCAL_FAIL:
-		st->to = MUX_CLOSED;
-		st->actions = MUX_A_CLOSE_LINK;
-		return;
-	case MUX_EV_RETIRE:
-		m->last = 1;
-		return;
-	default:
-		break;
-	}
-	st->to = MUX_CLOSED;
-	st->actions = A_ERROR;
-}
-
-/* OPEN, FIN_SENT, FIN_RCVD: a stream with at least one way open. */
-static void
-next_streaming(struct mux *m, enum mux_event ev, struct mux_step *st)
-{
-	enum mux_state s = m->state;
-
-	if (stream_common(m, ev, st))
-		return;
-	if (fin_received(m, ev) && s != MUX_FIN_RCVD) {
-		st->to = s == MUX_OPEN ? MUX_FIN_RCVD : MUX_DONE;
-		st->actions = MUX_A_SHUT_LOCAL |
-		    (s == MUX_FIN_SENT ? MUX_A_CLOSE_LOCAL : 0);
-		return;
-	}
-	switch (ev) {
-	case MUX_EV_DATA:
-		if (s == MUX_FIN_RCVD)
-			break;		/* data after the peer's FIN */
-		st->actions = MUX_A_DELIVER;
-		return;
-	case MUX_EV_LOCAL_EOF:
-		if (s == MUX_FIN_SENT)
-			break;
-		st->to = s == MUX_OPEN ? MUX_FIN_SENT : MUX_DONE;
-		st->actions = send_fin(m) |
-		    (s == MUX_FIN_RCVD ? MUX_A_CLOSE_LOCAL : 0);
-		return;
-	case MUX_EV_LOCAL_FAIL:
-		if (s == MUX_FIN_SENT) {
-			/* Our FIN is out: the peer may have ended the stream
-			 * already, so an ABORT could reach its next one. */
-			st->to = MUX_CLOSED;
-			st->actions = MUX_A_CLOSE_LINK;
-			return;
-		}
-		st->to = MUX_ABORT_SENT;
-		st->actions = MUX_A_SEND_ABORT;
-		return;
-	case MUX_EV_ABORT:
-		st->to = MUX_ABORTED;
-		st->actions = MUX_A_SEND_ABORT | MUX_A_ABORT_LOCAL;
-		return;
-	default:
-		break;
-	}
-	st->to = MUX_CLOSED;
-	st->actions = A_ERROR;
-}
-
-static void
-next_done(struct mux *m, enum mux_event ev, struct mux_step *st)
-{
-	switch (ev) {
-	case MUX_EV_LOCAL_CLOSED:
-		stream_over(m, st);
-		return;
-	case MUX_EV_OPEN:
-		if (m->role != MUX_SERVER)
-			break;
-		st->to = MUX_NEXT;
-		return;
-	case MUX_EV_LOCAL_FAIL:
-		/* Too late for an ABORT: the peer may have moved on. */
-		st->to = MUX_CLOSED;
-		st->actions = MUX_A_CLOSE_LINK;
-		return;
-	case MUX_EV_PEER_END:
-		st->to = MUX_CLOSED;
-		st->actions = MUX_A_DETACH | MUX_A_CLOSE_LINK;
-		return;
-	case MUX_EV_RETIRE:
-		m->last = 1;
-		return;
-	default:
-		break;
-	}
-	st->to = MUX_CLOSED;
-	st->actions = A_ERROR;
-}
-
-/* ABORT_SENT, ABORT_WAIT: waiting for the peer's ABORT. */
-static void
-next_aborting(struct mux *m, enum mux_event ev, struct mux_step *st)
-{
-	int waiting = m->state == MUX_ABORT_WAIT;
-
-	if (fin_received(m, ev) || ev == MUX_EV_DATA) {
-		st->actions = MUX_A_DROP;	/* in flight before our ABORT */
-		return;
-	}
-	switch (ev) {
-	case MUX_EV_ABORT:
-		if (waiting)
-			stream_over(m, st);
-		else
-			st->to = MUX_ABORTED;
-		return;
-	case MUX_EV_LOCAL_CLOSED:
-		if (waiting)
-			break;
-		st->to = MUX_ABORT_WAIT;
-		return;
-	case MUX_EV_PEER_END:
-		st->to = MUX_CLOSED;
-		st->actions = MUX_A_CLOSE_LINK |
-		    (waiting ? 0 : MUX_A_ABORT_LOCAL);
-		return;
-	case MUX_EV_RETIRE:
-		m->last = 1;
-		return;
-	default:
-		break;
-	}
-	st->to = MUX_CLOSED;
-	st->actions = A_ERROR;
-}
-
-/* ABORTED, NEXT: the socket is closing; nothing may come for it. */
-static void
-next_closing(struct mux *m, enum mux_event ev, struct mux_step *st)
-{
-	if (stream_common(m, ev, st))
-		return;
-	switch (ev) {
-	case MUX_EV_LOCAL_FAIL:	/* the last stream's socket, draining */
-		if (m->state != MUX_NEXT)
-			break;
-		st->to = MUX_CLOSED;
-		st->actions = MUX_A_CLOSE_LINK;
-		return;
-	case MUX_EV_LOCAL_CLOSED:
-		if (m->state == MUX_ABORTED) {
-			stream_over(m, st);
-		} else if (m->last) {
-			st->to = MUX_RETIRED;
-			st->actions = MUX_A_SEND_REFUSE | MUX_A_RETIRE;
-		} else {
-			st->to = MUX_OPEN;
-			st->actions = MUX_A_SEND_OK | MUX_A_START;
-		}
-		return;
-	case MUX_EV_OPEN:
-		if (m->role != MUX_SERVER || m->state != MUX_ABORTED)
-			break;
-		st->to = MUX_NEXT;
-		return;
-	default:
-		break;
-	}
-	st->to = MUX_CLOSED;
-	st->actions = A_ERROR;
-}
-
-static void
-next_retired(struct mux *m, enum mux_event ev, struct mux_step *st)
-{
-	switch (ev) {
-	case MUX_EV_OPEN:	/* our close_notify, already sent, answers */
-		if (m->role != MUX_SERVER)
-			break;
-		return;
-	case MUX_EV_PEER_END:
-		st->to = MUX_CLOSED;
-		st->actions = MUX_A_CLOSE_LINK;
-		return;
-	case MUX_EV_RETIRE:
-		return;
-	default:
-		break;
-	}
-	st->to = MUX_CLOSED;
-	st->actions = A_ERROR;
-}
-
 struct mux_step
 mux_next(struct mux *m, enum mux_event ev)
 {
 	struct mux_step st = { m->state, m->state, 0 };
+	int legal = 0;
 
+	if (m->state == MUX_CLOSED)
+		return st;	/* the link is ending: nothing more */
+	if (ev == MUX_EV_RETIRE && in_stream(m)) {
+		m->last = 1;	/* the stream goes on; the link ends after */
+		return st;
+	}
 	switch (m->state) {
 	case MUX_IDLE:
-		next_idle(m, ev, &st);
+		legal = next_idle(m, ev, &st);
 		break;
 	case MUX_OPENING:
-		if (m->role == MUX_CLIENT)
-			next_opening(m, ev, &st);
-		else
-			st.to = MUX_CLOSED, st.actions = A_ERROR;
+		legal = m->role == MUX_CLIENT && next_opening(m, ev, &st);
 		break;
 	case MUX_OPEN:
 	case MUX_FIN_SENT:
 	case MUX_FIN_RCVD:
-		next_streaming(m, ev, &st);
+		legal = next_streaming(m, ev, &st);
 		break;
 	case MUX_DONE:
-		next_done(m, ev, &st);
+		legal = next_done(m, ev, &st);
 		break;
 	case MUX_ABORT_SENT:
 	case MUX_ABORT_WAIT:
-		next_aborting(m, ev, &st);
+		legal = next_aborting(m, ev, &st);
 		break;
 	case MUX_ABORTED:
 	case MUX_NEXT:
-		if (m->state == MUX_NEXT && m->role != MUX_SERVER)
-			st.to = MUX_CLOSED, st.actions = A_ERROR;
-		else
-			next_closing(m, ev, &st);
+		legal = (m->state != MUX_NEXT || m->role == MUX_SERVER) &&
+		    next_closing(m, ev, &st);
 		break;
 	case MUX_RETIRED:
-		next_retired(m, ev, &st);
+		legal = next_retired(m, ev, &st);
 		break;
-	case MUX_CLOSED:
 	default:
-		st.to = MUX_CLOSED;	/* the link is ending: nothing more */
 		break;
+	}
+	if (!legal) {
+		st.to = MUX_CLOSED;
+		st.actions = MUX_A_PROTOCOL_ERROR | MUX_A_ABORT_LOCAL |
+		    MUX_A_CLOSE_LINK;
 	}
 	m->state = st.to;
 	return st;
