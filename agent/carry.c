@@ -126,7 +126,8 @@ carry_event(struct link *l, enum mux_event ev, const char *why)
 	send_controls(l, a);
 	if (link_flush(l) != 0)
 		return;
-	if (st.to == MUX_ABORT_SENT)	/* the peer must answer in time */
+	/* The peer must answer our ABORT in time. */
+	if (st.to == MUX_ABORT_SENT && st.from != MUX_ABORT_SENT)
 		link_timer_set(l, l->cfg->handshake_timeout_ms);
 	if (a & MUX_A_START) {
 		carry_start(l);

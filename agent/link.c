@@ -86,6 +86,7 @@ link_unref(struct link *l)
 {
 	if (--l->refs > 0)
 		return;
+	sock_clear(&l->sock);
 	tlsio_free(l->tio);
 	gen_unref(l->gen);
 	free(l);
@@ -276,7 +277,7 @@ timer_cb(uv_timer_t *timer)
 		return;
 	case LINK_READY:
 		if (l->streams && l->mux.state == MUX_OPENING)
-			link_end(l, 0, 0, "the server did not answer OPEN");
+			link_end(l, 1, 0, "the server did not answer OPEN");
 		else if (l->streams && (l->mux.state == MUX_ABORT_SENT ||
 		    l->mux.state == MUX_ABORT_WAIT))
 			link_end(l, 0, 0, "%s did not answer ABORT",

@@ -103,8 +103,9 @@ pool_fill(struct worker *w)
 
 		gen_unref(g);
 		while (p->nready + p->npending < want) {
-			/* A failure frees its place; the worker's timer tries
-			 * again in a second, not in a tight loop. */
+			/* A failed dial frees its place (from the loop, as
+			 * every dial failure): the worker's timer tries again
+			 * in a second, at most prewarm at a time. */
 			if ((l = link_dial(w, t, &pool_hooks)) == NULL)
 				break;
 			link_pool_node(l)->pending = 1;

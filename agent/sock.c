@@ -37,8 +37,9 @@ sock_open(struct sock *s, int is_unix)
 		return rc;
 	s->h.handle.data = s;
 	s->open = 1;
+	/* want_shut stays: an EOF to pass on may come while dialling. */
 	s->connected = s->reading = s->eof = 0;
-	s->want_shut = s->shut_sent = s->shut_done = 0;
+	s->shut_sent = s->shut_done = 0;
 	return 0;
 }
 
@@ -274,7 +275,6 @@ closed_cb(uv_handle_t *h)
 		s->reopen_cb(s);
 		return;
 	}
-	cq_clear(&s->out, &s->w->pool);
 	s->ops->closed(s->arg);
 }
 
@@ -288,6 +288,12 @@ sock_close(struct sock *s)
 	s->open = s->connected = s->reading = 0;
 	s->closing = 1;
 	uv_close(&s->h.handle, closed_cb);
+}
+
+void
+sock_clear(struct sock *s)
+{
+	cq_clear(&s->out, &s->w->pool);
 }
 
 int

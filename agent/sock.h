@@ -121,9 +121,12 @@ void	sock_write_last(struct sock *s);
  * sock_close(s): stop reading and close the handle (if open); queued
  * bytes are dropped.  ops->closed() follows, unless reopen_cb is set:
  * then reopen_cb(s) is called instead (dialling the next address), and
- * the queue is kept for the next connection.
+ * the queue and a pending shutdown are kept for the next connection.
  */
 void	sock_close(struct sock *s);
+
+/* sock_clear(s): drop what is queued (its owner is being freed). */
+void	sock_clear(struct sock *s);
 
 /* sock_busy(s): 1 while the handle is open or its close is still due. */
 int	sock_busy(const struct sock *s);

@@ -128,6 +128,11 @@ stream_unref(struct stream *s)
 	/* Its socket is closed now: the link may take the next stream. */
 	if (s->link != NULL)
 		link_stream_closed(s->link);
+	/* A socket never opened, or closed while dialling, still holds
+	 * what was queued for it. */
+	/* A socket never opened, or closed while dialling, still holds
+	 * what was queued for it. */
+	sock_clear(&s->sock);
 	cq_clear(&s->held, &s->w->pool);
 	gen_unref(s->gen);
 	free(s);
