@@ -148,6 +148,8 @@ next_idle(struct mux *m, enum mux_event ev, struct mux_step *st)
 	case MUX_EV_RETIRE:
 		m->last = 1;
 		return go(st, MUX_RETIRED, MUX_A_RETIRE);
+	case MUX_EV_ABORT:	/* a late one, for the last stream */
+		return go(st, MUX_IDLE, 0);
 	default:
 		return 0;
 	}
@@ -164,6 +166,8 @@ next_opening(struct mux *m, enum mux_event ev, struct mux_step *st)
 		return go(st, MUX_CLOSED, MUX_A_RETRY | MUX_A_CLOSE_LINK);
 	case MUX_EV_LOCAL_FAIL:
 		return go(st, MUX_CLOSED, MUX_A_CLOSE_LINK);
+	case MUX_EV_ABORT:	/* a late one, for the last stream */
+		return go(st, MUX_OPENING, 0);
 	default:
 		return 0;
 	}
@@ -187,14 +191,13 @@ next_streaming(struct mux *m, enum mux_event ev, struct mux_step *st)
 		    go(st, MUX_FIN_SENT, send_fin(m)) :
 		    go(st, MUX_DONE, send_fin(m) | MUX_A_CLOSE_LOCAL));
 	case MUX_EV_LOCAL_FAIL:
-		/* Once our FIN is out, the peer may have ended the stream
-		 * already, so an ABORT could reach its next one. */
-		return s == MUX_FIN_SENT ? go(st, MUX_CLOSED,
-		    MUX_A_CLOSE_LINK) : go(st, MUX_ABORT_SENT,
+		/* After the peer's FIN there is nothing to wait for. */
+		return go(st, s == MUX_FIN_RCVD ? MUX_ABORTED : MUX_ABORT_SENT,
 		    MUX_A_SEND_ABORT);
 	case MUX_EV_ABORT:
-		return go(st, MUX_ABORTED, MUX_A_SEND_ABORT |
-		    MUX_A_ABORT_LOCAL);
+		/* Answered, unless our FIN already ended our side. */
+		return go(st, MUX_ABORTED, MUX_A_ABORT_LOCAL |
+		    (s == MUX_FIN_SENT ? 0 : MUX_A_SEND_ABORT));
 	case MUX_EV_PEER_END:
 		return go(st, MUX_CLOSED, MUX_A_ABORT_LOCAL | MUX_A_CLOSE_LINK);
 	default:
@@ -210,8 +213,10 @@ next_done(struct mux *m, enum mux_event ev, struct mux_step *st)
 		return stream_over(m, st);
 	case MUX_EV_OPEN:	/* early: answered once the socket is closed */
 		return m->role == MUX_SERVER && go(st, MUX_NEXT, 0);
-	case MUX_EV_LOCAL_FAIL:	/* too late for an ABORT, as above */
-		return go(st, MUX_CLOSED, MUX_A_CLOSE_LINK);
+	case MUX_EV_LOCAL_FAIL:	/* both FINs are in: no answer to wait for */
+		return go(st, MUX_ABORTED, MUX_A_SEND_ABORT);
+	case MUX_EV_ABORT:	/* the peer failed after its FIN: no answer */
+		return go(st, MUX_ABORTED, MUX_A_ABORT_LOCAL);
 	case MUX_EV_PEER_END:	/* the stream had ended: it closes itself */
 		return go(st, MUX_CLOSED, MUX_A_DETACH | MUX_A_CLOSE_LINK);
 	default:
@@ -219,17 +224,20 @@ next_done(struct mux *m, enum mux_event ev, struct mux_step *st)
 	}
 }
 
-/* ABORT_SENT, ABORT_WAIT: waiting for the peer's ABORT. */
+/*
+ * ABORT_SENT, ABORT_WAIT: waiting for the record that ends the peer's
+ * side: its ABORT, or the FIN it had sent before ours reached it.
+ */
 static int
 next_aborting(struct mux *m, enum mux_event ev, struct mux_step *st)
 {
 	int waiting = m->state == MUX_ABORT_WAIT;
 
-	if (fin_received(m, ev) || ev == MUX_EV_DATA)
+	if (ev == MUX_EV_DATA)
 		return go(st, m->state, MUX_A_DROP);	/* sent before it */
-	switch (ev) {
-	case MUX_EV_ABORT:
+	if (fin_received(m, ev) || ev == MUX_EV_ABORT)
 		return waiting ? stream_over(m, st) : go(st, MUX_ABORTED, 0);
+	switch (ev) {
 	case MUX_EV_LOCAL_CLOSED:
 		return !waiting && go(st, MUX_ABORT_WAIT, 0);
 	case MUX_EV_PEER_END:
@@ -256,7 +264,9 @@ next_closing(struct mux *m, enum mux_event ev, struct mux_step *st)
 	case MUX_EV_OPEN:
 		return m->role == MUX_SERVER && !next && go(st, MUX_NEXT, 0);
 	case MUX_EV_LOCAL_FAIL:	/* the last stream's socket, draining */
-		return next && go(st, MUX_CLOSED, MUX_A_CLOSE_LINK);
+		return next && go(st, MUX_NEXT, MUX_A_SEND_ABORT);
+	case MUX_EV_ABORT:	/* a late one, for the last stream */
+		return go(st, m->state, next ? MUX_A_ABORT_LOCAL : 0);
 	case MUX_EV_PEER_END:
 		return go(st, MUX_CLOSED, MUX_A_ABORT_LOCAL | MUX_A_CLOSE_LINK);
 	default:
@@ -273,6 +283,7 @@ next_retired(struct mux *m, enum mux_event ev, struct mux_step *st)
 	case MUX_EV_PEER_END:
 		return go(st, MUX_CLOSED, MUX_A_CLOSE_LINK);
 	case MUX_EV_RETIRE:
+	case MUX_EV_ABORT:	/* a late one, for the last stream */
 		return go(st, MUX_RETIRED, 0);
 	default:
 		return 0;

@@ -13,8 +13,9 @@
  * the stream is taken, or not: the client then moves the app, of which
  * nothing was forwarded, to a new link), FIN (this side's socket reached
  * EOF), FIN_LAST (server: FIN, and no stream after this one), ABORT (this
- * side's socket failed; the other answers ABORT and drops what is still in
- * flight for the stream).
+ * side's socket failed; the other closes its socket, drops what is still
+ * in flight for the stream, and answers ABORT unless its FIN had already
+ * ended its side).
  *
  * "last" is the one bit beside the state: set by RETIRE (a reload, or the
  * link's age limit) or by a FIN_LAST received; a stream that ends with it
@@ -30,7 +31,6 @@
  *   OPENING     REFUSE        C        CLOSED      RETRY CLOSE_LINK
  *   OPENING     PEER_END      C        CLOSED      RETRY CLOSE_LINK
  *   OPENING     LOCAL_FAIL    C        CLOSED      CLOSE_LINK
- *   OPENING     RETIRE        C        OPENING     (last)
  *   OPEN        DATA          CS       OPEN        DELIVER
  *   OPEN        LOCAL_EOF     CS       FIN_SENT    SEND_FIN (*)
  *   OPEN        FIN           CS       FIN_RCVD    SHUT_LOCAL
@@ -40,44 +40,53 @@
  *   FIN_SENT    FIN_LAST      C        DONE        SHUT_LOCAL CLOSE_LOCAL
  *                                                  (last)
  *   FIN_RCVD    LOCAL_EOF     CS       DONE        SEND_FIN CLOSE_LOCAL (*)
- *   OPEN, FIN_RCVD:
+ *   OPEN, FIN_SENT:
  *               LOCAL_FAIL    CS       ABORT_SENT  SEND_ABORT
- *   FIN_SENT    LOCAL_FAIL    CS       CLOSED      CLOSE_LINK (***)
- *   OPEN, FIN_SENT, FIN_RCVD:
+ *   FIN_RCVD, DONE:
+ *               LOCAL_FAIL    CS       ABORTED     SEND_ABORT
+ *   OPEN, FIN_RCVD:
  *               ABORT         CS       ABORTED     SEND_ABORT ABORT_LOCAL
+ *   FIN_SENT, DONE:
+ *               ABORT         CS       ABORTED     ABORT_LOCAL
+ *   OPEN, FIN_SENT, FIN_RCVD:
  *               PEER_END      CS       CLOSED      ABORT_LOCAL CLOSE_LINK
  *   DONE        LOCAL_CLOSED  CS       IDLE        IDLE (**)
  *   DONE        OPEN          S        NEXT        -
- *   DONE        LOCAL_FAIL    CS       CLOSED      CLOSE_LINK (***)
  *   DONE        PEER_END      CS       CLOSED      DETACH CLOSE_LINK
  *   ABORT_SENT  DATA          CS       ABORT_SENT  DROP
- *   ABORT_SENT  FIN           CS       ABORT_SENT  DROP
- *   ABORT_SENT  FIN_LAST      C        ABORT_SENT  DROP (last)
- *   ABORT_SENT  ABORT         CS       ABORTED     -
+ *   ABORT_SENT  ABORT, FIN    CS       ABORTED     - (FIN_LAST: C, last)
  *   ABORT_SENT  LOCAL_CLOSED  CS       ABORT_WAIT  -
- *   ABORT_WAIT  DATA, FIN     CS       ABORT_WAIT  DROP (FIN_LAST: C, last)
- *   ABORT_WAIT  ABORT         CS       IDLE        IDLE (**)
+ *   ABORT_WAIT  DATA          CS       ABORT_WAIT  DROP
+ *   ABORT_WAIT  ABORT, FIN    CS       IDLE        IDLE (**) (FIN_LAST: C)
  *   ABORTED     LOCAL_CLOSED  CS       IDLE        IDLE (**)
  *   ABORTED     OPEN          S        NEXT        -
  *   ABORT_SENT, ABORTED, NEXT:
  *               PEER_END      CS       CLOSED      ABORT_LOCAL CLOSE_LINK
  *   ABORT_WAIT  PEER_END      CS       CLOSED      CLOSE_LINK
- *   NEXT        LOCAL_FAIL    S        CLOSED      CLOSE_LINK (***)
+ *   NEXT        LOCAL_FAIL    S        NEXT        SEND_ABORT
  *   NEXT        LOCAL_CLOSED  S        OPEN        SEND_OK START
  *                             (last:   RETIRED     SEND_REFUSE RETIRE)
+ *   NEXT        ABORT         S        NEXT        ABORT_LOCAL (***)
+ *   IDLE, OPENING (C), ABORTED, RETIRED:
+ *               ABORT         CS       (same)      - (***)
  *   RETIRED     OPEN          S        RETIRED     - (close_notify is out)
  *   RETIRED     PEER_END      CS       CLOSED      CLOSE_LINK
  *   RETIRED     RETIRE        CS       RETIRED     -
- *   OPEN .. NEXT RETIRE       CS       (same)      (last)
+ *   OPENING .. NEXT RETIRE    CS       (same)      (last)
  *   CLOSED      any           CS       CLOSED      -
  *   any other pair                     CLOSED      PROTOCOL_ERROR
  *                                                  ABORT_LOCAL CLOSE_LINK
  *
  *   (*)  a server with last set sends FIN_LAST instead of FIN.
  *   (**) with last set: RETIRED and RETIRE instead of IDLE and IDLE.
- *   (***) once our FIN is out, the peer may finish the stream and start
- *        the next before an ABORT of ours arrives, so a failure then
- *        ends the link rather than risk aborting the wrong stream.
+ *   (***) a late ABORT: each side ends its half of a stream with exactly
+ *        one record, FIN or ABORT, and answers an ABORT only if it had
+ *        sent neither.  A side whose socket fails after its FIN still
+ *        sends ABORT; the peer may by then have finished the stream, and
+ *        a client started the next, but that ABORT comes before any OK
+ *        or OPEN of the next stream, so it can only be for the last one:
+ *        it aborts that stream's socket if it is still closing, and is
+ *        otherwise ignored.
  *
  * So by construction: no data is delivered outside an open stream whose
  * OPEN the server answered (data in IDLE, OPENING, NEXT, DONE or after a

@@ -95,7 +95,8 @@ say "apps that send and reset at once, to a database named by host name"
 # The server dials "localhost" (a lookup off the loop) while the stream's
 # bytes, and then its ABORT, may already be there: nothing of it may
 # leak or linger (the sanitized build checks for leaks at exit).
-CPORT= SPORT= write_pair tcp "localhost:$BPORT"
+CPORT=$(free_port) SPORT=$(free_port)
+write_pair tcp "localhost:$BPORT"
 sed -i 's/name = "c"/name = "c3"/' "$T/client.conf"
 sed -i 's/name = "s"/name = "s3"/' "$T/server.conf"
 mv "$T/client.conf" "$T/client3.conf"

@@ -44,27 +44,29 @@ static const char *const expected[] = {
 	"fin_rcvd LOCAL_EOF S 0 done SEND_FIN|CLOSE_LOCAL =",
 	"fin_rcvd LOCAL_EOF S 1 done SEND_FIN_LAST|CLOSE_LOCAL =",
 	"open LOCAL_FAIL CS * abort_sent SEND_ABORT =",
-	"fin_sent LOCAL_FAIL CS * closed CLOSE_LINK =",
-	"fin_rcvd LOCAL_FAIL CS * abort_sent SEND_ABORT =",
+	"fin_sent LOCAL_FAIL CS * abort_sent SEND_ABORT =",
+	"fin_rcvd LOCAL_FAIL CS * aborted SEND_ABORT =",
 	"open PEER_END CS * closed ABORT_LOCAL|CLOSE_LINK =",
 	"fin_sent PEER_END CS * closed ABORT_LOCAL|CLOSE_LINK =",
 	"fin_rcvd PEER_END CS * closed ABORT_LOCAL|CLOSE_LINK =",
 	"open ABORT CS * aborted SEND_ABORT|ABORT_LOCAL =",
-	"fin_sent ABORT CS * aborted SEND_ABORT|ABORT_LOCAL =",
+	"fin_sent ABORT CS * aborted ABORT_LOCAL =",
+	"done ABORT CS * aborted ABORT_LOCAL =",
 	"fin_rcvd ABORT CS * aborted SEND_ABORT|ABORT_LOCAL =",
 	"done LOCAL_CLOSED CS 0 idle IDLE =",
 	"done LOCAL_CLOSED CS 1 retired RETIRE =",
 	"done OPEN S * next - =",
-	"done LOCAL_FAIL CS * closed CLOSE_LINK =",
+	"done LOCAL_FAIL CS * aborted SEND_ABORT =",
 	"done PEER_END CS * closed DETACH|CLOSE_LINK =",
 	"abort_sent DATA CS * abort_sent DROP =",
-	"abort_sent FIN CS * abort_sent DROP =",
-	"abort_sent FIN_LAST C * abort_sent DROP 1",
+	"abort_sent FIN CS * aborted - =",
+	"abort_sent FIN_LAST C * aborted - 1",
 	"abort_sent ABORT CS * aborted - =",
 	"abort_sent LOCAL_CLOSED CS * abort_wait - =",
 	"abort_wait DATA CS * abort_wait DROP =",
-	"abort_wait FIN CS * abort_wait DROP =",
-	"abort_wait FIN_LAST C * abort_wait DROP 1",
+	"abort_wait FIN CS 0 idle IDLE =",
+	"abort_wait FIN CS 1 retired RETIRE =",
+	"abort_wait FIN_LAST C * retired RETIRE 1",
 	"abort_wait ABORT CS 0 idle IDLE =",
 	"abort_wait ABORT CS 1 retired RETIRE =",
 	"aborted LOCAL_CLOSED CS 0 idle IDLE =",
@@ -74,7 +76,12 @@ static const char *const expected[] = {
 	"aborted PEER_END CS * closed ABORT_LOCAL|CLOSE_LINK =",
 	"next PEER_END S * closed ABORT_LOCAL|CLOSE_LINK =",
 	"abort_wait PEER_END CS * closed CLOSE_LINK =",
-	"next LOCAL_FAIL S * closed CLOSE_LINK =",
+	"next LOCAL_FAIL S * next SEND_ABORT =",
+	"next ABORT S * next ABORT_LOCAL =",
+	"aborted ABORT CS * aborted - =",
+	"idle ABORT CS * idle - =",
+	"opening ABORT C * opening - =",
+	"retired ABORT CS * retired - =",
 	"next LOCAL_CLOSED S 0 open SEND_OK|START =",
 	"next LOCAL_CLOSED S 1 retired SEND_REFUSE|RETIRE =",
 	"retired OPEN S * retired - =",
@@ -300,6 +307,18 @@ apply(struct peer *p, enum mux_event ev, int tag)
 		    p->m.role == MUX_CLIENT ? "client" : "server",
 		    mux_event_name(ev), mux_state_name(st.from));
 		p->errors++;
+	}
+	if (ev == MUX_EV_FIN || ev == MUX_EV_FIN_LAST)
+		CHECK_EQ(tag, p->stream);	/* this stream's end */
+	if (ev == MUX_EV_ABORT) {
+		/* One that acts is for this stream; one ignored, a late one
+		 * for the stream that just ended (a client may be on the
+		 * next already). */
+		if (a != 0 || st.from == MUX_ABORT_SENT ||
+		    st.from == MUX_ABORT_WAIT)
+			CHECK_EQ(tag, p->stream);
+		else
+			CHECK(tag == p->stream || tag == p->stream - 1);
 	}
 	if (a & (MUX_A_DELIVER | MUX_A_DROP)) {
 		CHECK_EQ(tag, p->stream);	/* never another stream's */
