@@ -82,7 +82,7 @@ why_of(struct link *l, enum mux_event ev, const char *why, char *buf,
 		snprintf(buf, len, "%s closed the connection", link_peer_name(l));
 		return buf;
 	default:
-		return "the stream's socket failed after its end";
+		return "the stream ended before the server answered OPEN";
 	}
 }
 

@@ -17,7 +17,7 @@
 
 /*
  * The ALPN protocol id of two dbtls agents that carry one app connection
- * after another over one TLS 1.3 connection (conn.c's streams).
+ * after another over one TLS 1.3 connection (common/mux.h's streams).
  */
 #define TLSCTX_ALPN_DBTLS "dbtls/1"
 
