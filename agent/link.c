@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * link.c: a TLS connection to the other agent or a native TLS client
- * (see link.h).  It owns the socket to the peer, the TLS state (tlsio),
- * the PostgreSQL negotiation before it, its timers, and, between agents,
- * the streams protocol (common/mux): every control record, every data
- * record and every event of the stream it carries goes through mux_next,
- * and the link carries out the actions it returns.
+ * (see link.h): its birth (dialled or accepted), its socket, timers,
+ * retirement and close, and the interface its stream uses.  How it gets
+ * to READY is handshake.c's; what it does with the streams it carries
+ * (the streams protocol, records) is carry.c's.
  *
  *   client:  DIALING -> [NEGOTIATING: SSLRequest, wait 'S'] -> HANDSHAKE
  *            -> READY
@@ -19,7 +18,6 @@
  * close_notify and FIN, the peer's end becomes the stream's, and the
  * link closes when both ways are over.
  */
-#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,18 +25,14 @@
 
 #include <uv.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
-#include "common/allow.h"
 #include "common/log.h"
 #include "common/mux.h"
-#include "common/tlsctx.h"
 #include "common/tlsio.h"
 #include "agent/carry.h"
 #include "agent/dial.h"
 #include "agent/handshake.h"
 #include "agent/gen.h"
-#include "agent/pgwire.h"
 #include "agent/sock.h"
 #include "agent/worker.h"
 #include "agent/link_impl.h"

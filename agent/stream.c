@@ -80,7 +80,7 @@ struct stream {
 	uint64_t		 started_at;
 	uint64_t		 last_active;
 	char			 peer[64];
-	char			 desc[320];	/* the link, when it started */
+	char			*lost_desc;	/* the link's, once it is gone */
 	struct stream		*prev, *next;	/* the worker's list */
 };
 
@@ -118,6 +118,17 @@ set_state(struct stream *s, enum stream_state st)
 	s->state = st;
 }
 
+/* describe: the link's part of the open and close lines. */
+static void
+describe(struct stream *s, char *buf, size_t len)
+{
+	if (s->link != NULL && s->started)
+		link_describe(s->link, buf, len);
+	else
+		snprintf(buf, len, "%s", s->lost_desc != NULL ? s->lost_desc :
+		    "identity=- serial=- tls=none");
+}
+
 /* ---------------------------------------------------------------- close */
 
 static void
@@ -135,6 +146,7 @@ stream_unref(struct stream *s)
 	sock_clear(&s->sock);
 	cq_clear(&s->held, &s->w->pool);
 	gen_unref(s->gen);
+	free(s->lost_desc);
 	free(s);
 }
 
@@ -162,7 +174,7 @@ stream_end(struct stream *s, int failed, const char *fmt, ...)
 {
 	uint64_t up = s->client ? s->plain_in : s->link_in;
 	uint64_t down = s->client ? s->link_in : s->plain_in;
-	char reason[512];
+	char reason[512], desc[320];
 	va_list ap;
 
 	if (s->state == STREAM_CLOSING)
@@ -170,10 +182,9 @@ stream_end(struct stream *s, int failed, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	if (s->link != NULL && s->started)
-		link_describe(s->link, s->desc, sizeof(s->desc));
+	describe(s, desc, sizeof(desc));
 	stream_log(s, LOG_LVL_INFO, "close %s to_db=%llu from_db=%llu "
-	    "duration=%.3fs state=%s reason=\"%s\"", s->desc,
+	    "duration=%.3fs state=%s reason=\"%s\"", desc,
 	    (unsigned long long)up, (unsigned long long)down,
 	    (double)(uv_now(&s->w->loop) - s->started_at) / 1000.0,
 	    state_names[s->state], reason);
@@ -277,6 +288,15 @@ flush(struct stream *s)
 /* ---------------------------------------------------------------- start */
 
 static void
+log_open(struct stream *s)
+{
+	char desc[320];
+
+	describe(s, desc, sizeof(desc));
+	stream_log(s, LOG_LVL_INFO, "open %s", desc);
+}
+
+static void
 connected_cb(void *arg, int status, const char *why)
 {
 	struct stream *s = arg;
@@ -291,7 +311,7 @@ connected_cb(void *arg, int status, const char *why)
 	uv_timer_stop(&s->timer);
 	if (s->cfg->idle_timeout_ms > 0)
 		uv_timer_start(&s->timer, timer_cb, s->cfg->idle_timeout_ms, 0);
-	stream_log(s, LOG_LVL_INFO, "open %s", s->desc);
+	log_open(s);
 	if (flush(s) == 0)
 		flow(s);
 }
@@ -334,7 +354,6 @@ u_start(void *arg)
 	struct stream *s = arg;
 
 	s->started = 1;
-	link_describe(s->link, s->desc, sizeof(s->desc));
 	if (!s->client) {
 		/* PostgreSQL and MongoDB clients speak first, so over a
 		 * one-stream link the database is dialled at the first
@@ -352,7 +371,7 @@ u_start(void *arg)
 	set_state(s, STREAM_RELAYING);
 	if (s->cfg->idle_timeout_ms > 0)
 		uv_timer_start(&s->timer, timer_cb, s->cfg->idle_timeout_ms, 0);
-	stream_log(s, LOG_LVL_INFO, "open %s", s->desc);
+	log_open(s);
 	if (send_held(s) != 0)
 		return;
 	if (s->sock.eof)
@@ -439,7 +458,13 @@ static void
 u_lost(void *arg, const char *why, int retry, int detach)
 {
 	struct stream *s = arg;
+	char desc[320];
 
+	if (s->state != STREAM_CLOSING && s->started && s->lost_desc == NULL) {
+		/* Its close line is still to come: keep who it was with. */
+		describe(s, desc, sizeof(desc));
+		s->lost_desc = strdup(desc);
+	}
 	s->link = NULL;
 	if (s->state == STREAM_CLOSING || detach)
 		return;		/* it finishes on its own */
@@ -608,7 +633,6 @@ stream_new(struct worker *w, struct tunnel *t, struct gen *g)
 	s->state = s->client ? STREAM_WAITING : STREAM_CONNECTING;
 	s->started_at = s->last_active = uv_now(&w->loop);
 	snprintf(s->peer, sizeof(s->peer), "-");
-	snprintf(s->desc, sizeof(s->desc), "identity=- serial=- tls=none");
 	sock_setup(&s->sock, w, &stream_sock_ops, s, s->client ? "app" :
 	    "db");
 	uv_timer_init(&w->loop, &s->timer);
