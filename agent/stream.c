@@ -126,7 +126,7 @@ describe(struct stream *s, char *buf, size_t len)
 		link_describe(s->link, buf, len);
 	else
 		snprintf(buf, len, "%s", s->lost_desc != NULL ? s->lost_desc :
-		    "identity=- serial=- tls=none");
+		    "identity=- serial=- tls=none");	/* never had a link */
 }
 
 /* ---------------------------------------------------------------- close */
@@ -460,9 +460,11 @@ u_lost(void *arg, const char *why, int retry, int detach)
 	struct stream *s = arg;
 	char desc[320];
 
-	if (s->state != STREAM_CLOSING && s->started && s->lost_desc == NULL) {
-		/* Its close line is still to come: keep who it was with. */
-		describe(s, desc, sizeof(desc));
+	if (s->state != STREAM_CLOSING && s->link != NULL) {
+		/* Its close line is still to come: keep who the peer was,
+		 * even of a handshake that failed. */
+		link_describe(s->link, desc, sizeof(desc));
+		free(s->lost_desc);
 		s->lost_desc = strdup(desc);
 	}
 	s->link = NULL;
