@@ -79,7 +79,8 @@ why_of(struct link *l, enum mux_event ev, const char *why, char *buf,
 		snprintf(buf, len, "%s aborted the stream", link_peer_name(l));
 		return buf;
 	case MUX_EV_PEER_END:
-		snprintf(buf, len, "%s closed the connection", link_peer_name(l));
+		snprintf(buf, len, "%s closed the connection",
+		    link_peer_name(l));
 		return buf;
 	default:
 		return "the stream ended before the server answered OPEN";
@@ -180,7 +181,7 @@ carry_peer_end(struct link *l, const char *why)
 	} else if (l->streams) {
 		carry_event(l, MUX_EV_PEER_END, why);
 	} else if (l->u == NULL && l->used) {
-		l->eof_rcvd = 1;	/* the stream is over: wait for our FIN */
+		l->eof_rcvd = 1;	/* stream over: wait for our FIN */
 		if (l->sock.shut_done)
 			link_end(l, 0, 0, "both sides closed");
 	} else if (l->u == NULL) {

@@ -16,7 +16,7 @@ struct link;
  */
 void	carry_event(struct link *l, enum mux_event ev, const char *why);
 
-/* carry_records(l): decrypt what tlsio holds: to the stream, or the protocol. */
+/* carry_records(l): decrypt all tlsio holds: to the stream or the mux. */
 void	carry_records(struct link *l);
 
 /* carry_peer_end(l, why): the peer's close_notify, or its TCP FIN. */

@@ -32,7 +32,8 @@ verify_peer(struct link *l)
 	allow_identity(cert, l->ident, sizeof(l->ident));
 	allow_serial(cert, l->serial, sizeof(l->serial));
 	if (cert == NULL) {	/* verification demands one; be sure */
-		link_end(l, 0, 0, "%s presented no certificate", link_peer_name(l));
+		link_end(l, 0, 0, "%s presented no certificate",
+		    link_peer_name(l));
 		return -1;
 	}
 	if (l->cfg->has_allow && !allow_match(&l->cfg->allow, cert, why,

@@ -72,7 +72,8 @@ struct link	*link_dial(struct worker *w, struct tunnel *t,
 		    const struct link_hooks *hooks);
 
 /* link_accept(l, hooks): accept a server link waiting on listener l. */
-void		 link_accept(struct listener *l, const struct link_hooks *hooks);
+void		 link_accept(struct listener *l,
+		    const struct link_hooks *hooks);
 
 /*
  * link_attach(l, u, arg): the stream arg is carried by l from now on.

@@ -43,8 +43,8 @@ struct link {
 	int			 refs;	/* close callbacks still due */
 	unsigned		 client:1;
 	unsigned		 streams:1;	/* agreed on ALPN dbtls/1 */
-	unsigned		 direct_tls:1;	/* server: ClientHello, no 'S' */
-	unsigned		 counted:1;	/* holds a max_connections slot */
+	unsigned		 direct_tls:1;	/* ClientHello, no 'S' */
+	unsigned		 counted:1;	/* a max_connections slot */
 	unsigned		 paused:1;	/* the stream's queue is full */
 	unsigned		 eof_sent:1;	/* one-stream links: each way */
 	unsigned		 eof_rcvd:1;
@@ -57,11 +57,11 @@ struct link {
 	uint64_t		 handshaken_at;
 	unsigned		 uses;		/* streams carried so far */
 	struct link_pool_node	 pool;
-	uint8_t			 sniff[8];	/* first bytes of a pg exchange */
+	uint8_t			 sniff[8];	/* a pg exchange's start */
 	size_t			 nsniff;
 	char			 peer[64];
 	char			 ident[160];
-	char			 serial[72];	/* the peer certificate's, hex */
+	char			 serial[72];	/* the peer's certificate's */
 	struct link		*prev, *next;	/* the worker's list */
 };
 

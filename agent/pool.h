@@ -15,7 +15,7 @@ struct worker;
 struct pool {
 	struct link	*ready;		/* handshaken, waiting for an app */
 	unsigned	 nready;
-	unsigned	 npending;	/* prewarm: being dialled and handshaken */
+	unsigned	 npending;	/* prewarm: not handshaken yet */
 };
 
 /*

@@ -49,16 +49,16 @@ struct sock {
 	const struct sock_ops	*ops;
 	void			*arg;
 	const char		*name;	/* "app", "server", "peer" or "db" */
-	unsigned		 open:1;	/* handle initialised, not closed */
+	unsigned		 open:1;	/* initialised, not closed */
 	unsigned		 connected:1;
 	unsigned		 reading:1;
 	unsigned		 eof:1;		/* nothing more will be read */
-	unsigned		 want_shut:1;	/* shut writes once out drains */
+	unsigned		 want_shut:1;	/* shut once out drains */
 	unsigned		 shut_sent:1;
 	unsigned		 shut_done:1;
 	unsigned		 closing:1;	/* its close callback is due */
 	struct cq		 out;		/* bytes to write */
-	size_t			 inflight;	/* head bytes of out in uv_write */
+	size_t			 inflight;	/* of out, in uv_write */
 	void			(*reopen_cb)(struct sock *s);
 	void			*reopen_arg;	/* the dial that reopens it */
 	uv_write_t		 wreq;

@@ -66,11 +66,11 @@ struct stream {
 	int			 refs;	/* close callbacks still due */
 	unsigned		 client:1;
 	unsigned		 app_negotiating:1; /* client pg: filtering */
-	unsigned		 counted:1;	/* holds a max_connections slot */
+	unsigned		 counted:1;	/* a max_connections slot */
 	unsigned		 started:1;	/* the link carries it */
-	unsigned		 retried:1;	/* client: moved to a new link */
-	unsigned		 dial_on_data:1; /* server: at the first bytes */
-	unsigned		 ending:1;	/* close once the socket is shut */
+	unsigned		 retried:1;	/* client: moved to a new one */
+	unsigned		 dial_on_data:1; /* server: at first bytes */
+	unsigned		 ending:1;	/* close once shut */
 	unsigned		 link_paused:1;
 	struct cq		 held;	/* client: app bytes before start */
 	uint8_t			 sniff[8];	/* the app's first packet */
@@ -80,7 +80,7 @@ struct stream {
 	uint64_t		 started_at;
 	uint64_t		 last_active;
 	char			 peer[64];
-	char			*lost_desc;	/* the link's, once it is gone */
+	char			*lost_desc;	/* the link's, once gone */
 	struct stream		*prev, *next;	/* the worker's list */
 };
 

@@ -63,7 +63,7 @@ struct worker {
 	uv_async_t	 stop;
 	uv_async_t	 reloaded;	/* a new generation is in force */
 	struct listener	*listeners;	/* one per tunnel */
-	struct link	*links;		/* open links, for shutdown and reload */
+	struct link	*links;		/* for shutdown and reload */
 	struct stream	*streams;	/* open streams, for shutdown */
 	struct cq_pool	 pool;
 	SSL_SESSION	**sessions;	/* client tunnels: last session */

@@ -158,10 +158,10 @@ enum mux_action {
 	MUX_A_SHUT_LOCAL = 1 << 9,	/* shut the socket's writes, drained */
 	MUX_A_CLOSE_LOCAL = 1 << 10,	/* close it once its writes are shut */
 	MUX_A_ABORT_LOCAL = 1 << 11,	/* close it now, dropping its queue */
-	MUX_A_DETACH = 1 << 12,		/* the stream finishes without the link */
+	MUX_A_DETACH = 1 << 12,		/* it finishes without the link */
 	MUX_A_IDLE = 1 << 13,		/* the link waits for the next stream */
 	MUX_A_RETRY = 1 << 14,		/* client: move the app to a new link */
-	MUX_A_RETIRE = 1 << 15,		/* close_notify; end when the peer's comes */
+	MUX_A_RETIRE = 1 << 15,		/* close_notify, end at the peer's */
 	MUX_A_CLOSE_LINK = 1 << 16,	/* end the link now */
 	MUX_A_PROTOCOL_ERROR = 1 << 17,	/* ... because the pair was illegal */
 };

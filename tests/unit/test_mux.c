@@ -566,7 +566,8 @@ random_walks(void)
 		struct mux m = { rnd(2), rnd(MUX_NSTATES), rnd(2) };
 
 		for (int i = 0; i < 50; i++) {
-			int closed = m.state == MUX_CLOSED, ev = rnd(MUX_NEVENTS);
+			int closed = m.state == MUX_CLOSED;
+			int ev = rnd(MUX_NEVENTS);
 			int to, acts, last_after;
 			struct mux_step st;
 
