@@ -4,9 +4,8 @@
  * handshake, records of our own.
  *
  * Reads come from the buffer the caller lends (the bytes just read from
- * the socket), and only a partial record left at the end is copied, into
- * a "spill" buffer that exists only while it holds bytes.  Writes go
- * straight into the caller's queue.
+ * the socket), through tlsin, which copies only a partial record left at
+ * the end.  Writes go straight into the caller's queue.
  *
  * Taking over from OpenSSL needs, per direction, the traffic secret (from
  * the key log callback) and the number of records OpenSSL already
@@ -32,6 +31,7 @@
 
 #include "common/log.h"
 #include "common/rec13.h"
+#include "common/tlsin.h"
 #include "common/tlsio.h"
 
 /* Change keys well before AES-GCM's limit of 2^24.5 records (RFC 8446 5.5). */
@@ -43,15 +43,10 @@ struct tlsio {
 	SSL		*ssl;		/* NULL once both directions are ours */
 	struct rec13	*rec[2];	/* a direction taken over from OpenSSL */
 	struct rec13	 recs[2];	/* their storage */
-	const uint8_t	*in;		/* lent by tlsio_feed */
-	size_t		 in_len;
-	uint8_t		*spill;		/* unread bytes kept across feeds */
-	size_t		 spill_off;
-	size_t		 spill_len;
+	struct tlsin	 input;		/* ciphertext lent and kept */
 	uint8_t		*plain;		/* opened, not yet read (small caps) */
 	size_t		 plain_off;
 	size_t		 plain_len;
-	int		 lost;		/* a loan could not be kept */
 	struct tlsio_sink sink;
 	/* Until taken over: what OpenSSL tells the callbacks. */
 	uint8_t		 secret[2][REC13_SECRET_MAX];	/* client, server */
@@ -83,7 +78,7 @@ static int
 bio_read_cb(BIO *b, char *buf, int len)
 {
 	struct tlsio *t = BIO_get_data(b);
-	size_t n, want = (size_t)len;
+	size_t n;
 
 	BIO_clear_retry_flags(b);
 	/* A client stops OpenSSL after the session ticket: what follows is
@@ -92,141 +87,47 @@ bio_read_cb(BIO *b, char *buf, int len)
 		BIO_set_retry_read(b);
 		return -1;
 	}
-	if (t->spill_len > 0) {
-		n = t->spill_len < want ? t->spill_len : want;
-		memcpy(buf, t->spill + t->spill_off, n);
-		t->spill_off += n;
-		t->spill_len -= n;
-		if (t->spill_len == 0) {
-			free(t->spill);
-			t->spill = NULL;
-			t->spill_off = 0;
-		}
+	if ((n = tlsin_read(&t->input, buf, (size_t)len)) > 0)
 		return (int)n;
-	}
-	if (t->in_len > 0) {
-		n = t->in_len < want ? t->in_len : want;
-		memcpy(buf, t->in, n);
-		t->in += n;
-		t->in_len -= n;
-		return (int)n;
-	}
 	BIO_set_retry_read(b);	/* nothing yet: wait, never end of file */
 	return -1;
 }
 
-/* keep: append bytes to the spill buffer. */
-static int
-keep(struct tlsio *t, const uint8_t *p, size_t n)
-{
-	uint8_t *s;
-
-	if (n == 0)
-		return 0;
-	if (t->spill_off > 0) {		/* compact before growing */
-		memmove(t->spill, t->spill + t->spill_off, t->spill_len);
-		t->spill_off = 0;
-	}
-	if ((s = realloc(t->spill, t->spill_len + n)) == NULL) {
-		snprintf(t->error, sizeof(t->error), "out of memory");
-		return -1;
-	}
-	memcpy(s + t->spill_len, p, n);
-	t->spill = s;
-	t->spill_len += n;
-	return 0;
-}
-
-/* top_up: move lent bytes to the spill until it holds want bytes. */
-static int
-top_up(struct tlsio *t, size_t want)
-{
-	size_t n = want - t->spill_len;
-
-	if (t->spill_len >= want)
-		return 0;
-	if (n > t->in_len)
-		n = t->in_len;
-	if (keep(t, t->in, n) != 0)
-		return -1;
-	t->in += n;
-	t->in_len -= n;
-	return 0;
-}
-
 /*
- * next_record: point *rec at the next whole record, contiguous: 1; 0 if
- * it has not fully arrived; -1 on a bad header or no memory.  A record
- * begun in the spill is completed there from the loan.
+ * next_record: the next whole record of ours: 1; 0 if it has not fully
+ * arrived; -1 on a bad header or no memory, said in t->error.
  */
 static int
 next_record(struct tlsio *t, const uint8_t **rec, size_t *len)
 {
-	const uint8_t *p = t->in;
-	size_t have = t->in_len;
-
-	if (t->spill_len > 0) {
-		if (top_up(t, REC13_HEADER) != 0)
-			return -1;
-		p = t->spill + t->spill_off;
-		have = t->spill_len;
-	}
-	if (have < REC13_HEADER)
+	switch (tlsin_record(&t->input, rec, len)) {
+	case TLSIN_RECORD:
+		return 1;
+	case TLSIN_PARTIAL:
 		return 0;
-	if ((*len = rec13_length(p)) == 0) {
+	case TLSIN_BAD_HEADER:
 		fail(t, SSL_AD_DECODE_ERROR, "malformed TLS record header "
-		    "%02x %02x %02x", p[0], p[1], p[2]);
+		    "%02x %02x %02x", (*rec)[0], (*rec)[1], (*rec)[2]);
+		return -1;
+	default:
+		fail(t, 0, "out of memory");
 		return -1;
 	}
-	if (t->spill_len > 0) {
-		if (top_up(t, *len) != 0)
-			return -1;
-		p = t->spill + t->spill_off;
-		have = t->spill_len;
-	}
-	if (have < *len)
-		return 0;
-	*rec = p;
-	return 1;
-}
-
-/* drop: the record next_record returned has been used. */
-static void
-drop(struct tlsio *t, size_t len)
-{
-	if (t->spill_len > 0) {
-		t->spill_off += len;
-		t->spill_len -= len;
-		if (t->spill_len == 0) {
-			free(t->spill);
-			t->spill = NULL;
-			t->spill_off = 0;
-		}
-		return;
-	}
-	t->in += len;
-	t->in_len -= len;
 }
 
 void
 tlsio_feed(struct tlsio *t, const void *p, size_t n)
 {
-	/* A second loan before the first is used up: keep the first, or
-	 * remember that bytes were lost so tlsio_feed_end() fails. */
-	if (t->in_len > 0 && keep(t, t->in, t->in_len) != 0)
-		t->lost = 1;
-	t->in = p;
-	t->in_len = n;
+	tlsin_lend(&t->input, p, n);
 }
 
 int
 tlsio_feed_end(struct tlsio *t)
 {
-	int rc = keep(t, t->in, t->in_len);
-
-	t->in = NULL;
-	t->in_len = 0;
-	return rc != 0 || t->lost ? -1 : 0;
+	if (tlsin_end(&t->input) == 0)
+		return 0;
+	snprintf(t->error, sizeof(t->error), "out of memory");
+	return -1;
 }
 
 /* ------------------------------------------------------------ output */
@@ -277,7 +178,7 @@ bio_ctrl_cb(BIO *b, int cmd, long num, void *ptr)
 	case BIO_CTRL_FLUSH:
 		return 1;
 	case BIO_CTRL_PENDING:
-		return (long)(t->spill_len + t->in_len);
+		return (long)tlsin_pending(&t->input);
 	default:
 		return 0;
 	}
@@ -498,7 +399,7 @@ tlsio_free(struct tlsio *t)
 	free_ssl(t);
 	rec13_clear(&t->recs[RX]);
 	rec13_clear(&t->recs[TX]);
-	free(t->spill);
+	tlsin_clear(&t->input);
 	free(t->plain);
 	OPENSSL_cleanse(t->secret, sizeof(t->secret));
 	free(t);
@@ -672,7 +573,7 @@ read_own(struct tlsio *t, uint8_t *p, size_t cap, size_t *got)
 			out = t->plain;
 		}
 		r = rec13_open(t->rec[RX], rec, len, out, &n, &type);
-		drop(t, len);
+		tlsin_drop(&t->input, len);
 		if (r != 0)
 			return fail(t, SSL_AD_BAD_RECORD_MAC, "bad record MAC "
 			    "or malformed record: data forged or damaged");
