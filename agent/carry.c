@@ -108,10 +108,11 @@ carry_event(struct link *l, enum mux_event ev, const char *why)
 	}
 	st = mux_next(&l->mux, ev);
 	a = st.actions;
-	if (ev != MUX_EV_DATA)
-		link_log(l, LOG_LVL_DEBUG, "streams %s->%s on %s",
-		    mux_state_name(st.from), mux_state_name(st.to),
-		    mux_event_name(ev));
+	if (a == MUX_A_DELIVER || a == MUX_A_DROP)
+		return;		/* a data record: the caller commits it */
+	link_log(l, LOG_LVL_DEBUG, "streams %s->%s on %s",
+	    mux_state_name(st.from), mux_state_name(st.to),
+	    mux_event_name(ev));
 	if (a & MUX_A_PROTOCOL_ERROR) {
 		/* Local events come from this agent: a bug, not the peer. */
 		const char *who = ev <= MUX_EV_LOCAL_CLOSED ||

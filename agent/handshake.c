@@ -202,15 +202,10 @@ negotiated_server(struct link *l, const uint8_t *p, size_t n)
 	size_t take, len;
 	enum pg_first k;
 
-	take = sizeof(l->sniff) - l->nsniff;
-	if (take > n)
-		take = n;
-	memcpy(l->sniff + l->nsniff, p, take);
-	l->nsniff += take;
+	take = pgwire_sniff(l->sniff, &l->nsniff, p, n, &k);
 	p += take;
 	n -= take;
-
-	switch ((k = pgwire_classify(l->sniff, l->nsniff))) {
+	switch (k) {
 	case PG_NEED_MORE:
 		return;
 	case PG_SSLREQUEST:

@@ -26,6 +26,20 @@ put_be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+size_t
+pgwire_sniff(uint8_t buf[8], size_t *have, const uint8_t *p, size_t n,
+    enum pg_first *k)
+{
+	size_t take = 8 - *have;
+
+	if (take > n)
+		take = n;
+	memcpy(buf + *have, p, take);
+	*have += take;
+	*k = pgwire_classify(buf, *have);
+	return take;
+}
+
 enum pg_first
 pgwire_classify(const uint8_t *p, size_t n)
 {

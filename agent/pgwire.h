@@ -35,6 +35,14 @@ enum pg_first {
  */
 enum pg_first	pgwire_classify(const uint8_t *p, size_t n);
 
+/*
+ * pgwire_sniff(buf, have, p, n, &k): gather a connection's first packet
+ * into buf (8 bytes, *have of them filled): take from the n bytes at p
+ * what buf lacks, classify buf into *k, and return how many were taken.
+ */
+size_t		pgwire_sniff(uint8_t buf[8], size_t *have, const uint8_t *p,
+		    size_t n, enum pg_first *k);
+
 /* pgwire_first_name(k): "SSLRequest", "StartupMessage", ... for logs. */
 const char	*pgwire_first_name(enum pg_first k);
 

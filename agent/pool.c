@@ -35,16 +35,23 @@ unlist(struct pool *p, struct link *l)
 	p->nready--;
 }
 
+/* settled: a prewarmed link is no longer being set up. */
+static void
+settled(struct pool *p, struct link_pool_node *n)
+{
+	if (n->pending) {
+		n->pending = 0;
+		p->npending--;
+	}
+}
+
 static void
 pool_gone(struct link *l)
 {
 	struct link_pool_node *n = link_pool_node(l);
 	struct pool *p = pool_of(l);
 
-	if (n->pending) {
-		n->pending = 0;
-		p->npending--;
-	}
+	settled(p, n);
 	if (n->listed)
 		unlist(p, l);
 }
@@ -55,10 +62,7 @@ pool_idle(struct link *l)
 	struct link_pool_node *n = link_pool_node(l);
 	struct pool *p = pool_of(l);
 
-	if (n->pending) {
-		n->pending = 0;
-		p->npending--;
-	}
+	settled(p, n);
 	if (link_worker(l)->stopping || p->nready >= POOL_MAX) {
 		link_retire(l, "enough connections kept");
 		return;

@@ -501,15 +501,11 @@ filter_app(struct stream *s, const uint8_t *p, size_t n)
 	int rc;
 
 	while (s->app_negotiating && used < n) {
-		size_t take = sizeof(s->sniff) - s->nsniff;
 		enum pg_first k;
 
-		if (take > n - used)
-			take = n - used;
-		memcpy(s->sniff + s->nsniff, p + used, take);
-		s->nsniff += take;
-		used += take;
-		switch ((k = pgwire_classify(s->sniff, s->nsniff))) {
+		used += pgwire_sniff(s->sniff, &s->nsniff, p + used, n - used,
+		    &k);
+		switch (k) {
 		case PG_NEED_MORE:
 			break;
 		case PG_SSLREQUEST:

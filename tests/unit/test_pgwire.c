@@ -65,5 +65,22 @@ main(void)
 	CHECK(memmem(buf, n, "MTLS required", 14) != NULL);
 	CHECK_EQ(buf[n - 1], 0);
 	CHECK_EQ(pgwire_error(buf, 10, "28000", "TLS required"), 0);
+	/* Sniffing a first packet that arrives a byte, then the rest. */
+	{
+		uint8_t req[8], sniff[8], more[12];
+		size_t have = 0;
+		enum pg_first k;
+
+		pgwire_sslrequest(req);
+		memcpy(more, req + 1, 7);
+		memcpy(more + 7, "extra", 5);
+		CHECK_EQ(pgwire_sniff(sniff, &have, req, 1, &k), 1);
+		CHECK_EQ(k, PG_NEED_MORE);
+		CHECK_EQ(pgwire_sniff(sniff, &have, more, sizeof(more), &k), 7);
+		CHECK_EQ(k, PG_SSLREQUEST);
+		CHECK_EQ(have, 8);
+		CHECK(memcmp(sniff, req, 8) == 0);
+		CHECK_EQ(pgwire_sniff(sniff, &have, more, sizeof(more), &k), 0);
+	}
 	return harness_done("test_pgwire");
 }
