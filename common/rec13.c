@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
 
+#include "common/ledger.h"
 #include "common/rec13.h"
 
 /* expand_label: HKDF-Expand-Label(secret, label, "", len), len <= hash. */
@@ -58,6 +59,10 @@ derive(struct rec13 *r, const EVP_CIPHER *cipher)
 		goto out;
 	if (EVP_CipherInit_ex(r->ctx, cipher, NULL, key, NULL, r->enc) == 1)
 		rc = 0;
+#ifdef DBTLS_NONCE_LEDGER
+	memcpy(r->key, key, (size_t)klen);
+	r->key_len = (size_t)klen;
+#endif
 out:
 	OPENSSL_cleanse(key, sizeof(key));
 	return rc;
@@ -139,29 +144,67 @@ rec13_update(struct rec13 *r)
 	return derive(r, NULL);
 }
 
-/* start: a record's nonce (IV XOR sequence number) into the context. */
+/* nonce: the IV XOR the sequence number (RFC 8446 5.3). */
+static void
+nonce(const struct rec13 *r, uint8_t out[12])
+{
+	memcpy(out, r->iv, 12);
+	for (int i = 0; i < 8; i++)
+		out[11 - i] ^= (uint8_t)(r->seq >> (8 * i));
+}
+
+/* start: a record's nonce into the context. */
 static int
 start(struct rec13 *r)
 {
-	uint8_t nonce[sizeof(r->iv)];
+	uint8_t iv[12];
 
-	memcpy(nonce, r->iv, sizeof(nonce));
-	for (int i = 0; i < 8; i++)
-		nonce[sizeof(nonce) - 1 - i] ^= (uint8_t)(r->seq >> (8 * i));
-	return EVP_CipherInit_ex(r->ctx, NULL, NULL, NULL, nonce, r->enc) == 1 ?
+	nonce(r, iv);
+	return EVP_CipherInit_ex(r->ctx, NULL, NULL, NULL, iv, r->enc) == 1 ?
 	    0 : -1;
+}
+
+void
+rec13_note(struct rec13 *r, const char *who)
+{
+#ifdef DBTLS_NONCE_LEDGER
+	uint8_t iv[12];
+
+	nonce(r, iv);
+	ledger_note(r->key, r->key_len, iv, who);
+	r->seq++;
+#else
+	(void)r;
+	(void)who;
+#endif
 }
 
 size_t
 rec13_seal(struct rec13 *r, uint8_t type, const void *in, size_t n,
     uint8_t *out)
 {
-	size_t body = n + 1 + REC13_TAG;
+	return rec13_seal_padded(r, type, in, n, 0, out);
+}
+
+size_t
+rec13_seal_padded(struct rec13 *r, uint8_t type, const void *in, size_t n,
+    size_t pad, uint8_t *out)
+{
+	static const uint8_t zeros[256];
+	size_t body = n + 1 + pad + REC13_TAG;
 	uint8_t *p = out + REC13_HEADER;
 	int l;
 
-	if (n > REC13_PLAIN_MAX || start(r) != 0)
+	if (n > REC13_PLAIN_MAX || body > REC13_BODY_MAX || start(r) != 0)
 		return 0;
+#ifdef DBTLS_NONCE_LEDGER
+	{
+		uint8_t iv[12];
+
+		nonce(r, iv);
+		ledger_note(r->key, r->key_len, iv, "rec13");
+	}
+#endif
 	out[0] = REC13_APPLICATION_DATA;	/* the outer type, always */
 	out[1] = 3;
 	out[2] = 3;
@@ -169,10 +212,17 @@ rec13_seal(struct rec13 *r, uint8_t type, const void *in, size_t n,
 	out[4] = (uint8_t)body;
 	if (EVP_EncryptUpdate(r->ctx, NULL, &l, out, REC13_HEADER) != 1 ||
 	    (n > 0 && EVP_EncryptUpdate(r->ctx, p, &l, in, (int)n) != 1) ||
-	    EVP_EncryptUpdate(r->ctx, p + n, &l, &type, 1) != 1 ||
-	    EVP_EncryptFinal_ex(r->ctx, p + n + 1, &l) != 1 ||
+	    EVP_EncryptUpdate(r->ctx, p + n, &l, &type, 1) != 1)
+		return 0;
+	for (size_t done = 0, k; done < pad; done += k) {
+		k = pad - done < sizeof(zeros) ? pad - done : sizeof(zeros);
+		if (EVP_EncryptUpdate(r->ctx, p + n + 1 + done, &l, zeros,
+		    (int)k) != 1)
+			return 0;
+	}
+	if (EVP_EncryptFinal_ex(r->ctx, p + n + 1 + pad, &l) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(r->ctx, EVP_CTRL_AEAD_GET_TAG, REC13_TAG,
-	    p + n + 1) != 1)
+	    p + n + 1 + pad) != 1)
 		return 0;
 	r->seq++;
 	return REC13_HEADER + body;
@@ -199,7 +249,9 @@ rec13_open(struct rec13 *r, const uint8_t *rec, size_t len, uint8_t *out,
 
 	*n = 0;
 	if (rec13_length(rec) != len || start(r) != 0)
-		return -1;
+		return REC13_FORGED;
+	if (clen > REC13_PLAIN_MAX + 1)
+		return REC13_OVERFLOW;	/* no need to read it */
 	memcpy(tag, rec + len - REC13_TAG, sizeof(tag));
 	if (EVP_DecryptUpdate(r->ctx, NULL, &l, rec, REC13_HEADER) != 1 ||
 	    EVP_DecryptUpdate(r->ctx, out, &l, rec + REC13_HEADER,
@@ -208,15 +260,15 @@ rec13_open(struct rec13 *r, const uint8_t *rec, size_t len, uint8_t *out,
 	    tag) != 1 ||
 	    EVP_DecryptFinal_ex(r->ctx, out + l, &l2) != 1) {
 		OPENSSL_cleanse(out, clen);	/* never unauthenticated bytes */
-		return -1;
+		return REC13_FORGED;
 	}
-	r->seq++;
 	/* The content type is the last non-zero byte; zeros are padding. */
 	for (i = clen; i > 0 && out[i - 1] == 0; i--)
 		continue;
-	if (i == 0 || i - 1 > REC13_PLAIN_MAX)
-		return -1;
+	if (i == 0)
+		return REC13_NO_TYPE;
 	*type = out[i - 1];
 	*n = i - 1;
+	r->seq++;
 	return 0;
 }

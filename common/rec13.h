@@ -35,6 +35,10 @@ struct rec13 {
 	uint8_t		 iv[12];
 	uint64_t	 seq;		/* records sealed or opened so far */
 	int		 enc;
+#ifdef DBTLS_NONCE_LEDGER
+	uint8_t		 key[32];	/* for the ledger's notes */
+	size_t		 key_len;
+#endif
 };
 
 /*
@@ -67,6 +71,22 @@ size_t	rec13_seal(struct rec13 *r, uint8_t type, const void *in, size_t n,
 	    uint8_t *out);
 
 /*
+ * rec13_seal_padded(r, type, in, n, pad, out): the same with pad zero
+ * bytes after the content type, up to a record of REC13_BODY_MAX.  Pad
+ * beyond REC13_PLAIN_MAX + 1 bytes of inner plaintext breaks RFC 8446
+ * 5.4: only tests do that, to see it refused.
+ */
+size_t	rec13_seal_padded(struct rec13 *r, uint8_t type, const void *in,
+	    size_t n, size_t pad, uint8_t *out);
+
+/*
+ * rec13_note(r): in a DBTLS_NONCE_LEDGER build, note the (key, nonce)
+ * pair of r's next record as sealed by someone else (OpenSSL, whose
+ * records r shadows) and advance r; a no-op otherwise.
+ */
+void	rec13_note(struct rec13 *r, const char *who);
+
+/*
  * rec13_length(hdr): the whole length of the record whose 5-byte header
  * is hdr, or 0 if the header is not one a TLS 1.3 peer may send after
  * its handshake (wrong type or version, too short or too long).
@@ -77,9 +97,12 @@ size_t	rec13_length(const uint8_t *hdr);
  * rec13_open(r, rec, len, out, &n, &type): authenticate and decrypt the
  * whole record rec (len from rec13_length) into out, which has room for
  * len - REC13_HEADER - REC13_TAG bytes; *n is the content's length and
- * *type its type.  Returns 0, or -1 if the record is forged or damaged
- * (bad_record_mac) or its content is malformed.
+ * *type its type.  Returns 0, or what is wrong, for its alert:
+ * REC13_FORGED (forged or damaged: bad_record_mac), REC13_OVERFLOW
+ * (inner plaintext over 2^14 + 1 bytes: record_overflow), REC13_NO_TYPE
+ * (all zeros: unexpected_message).  Only 0 advances r.
  */
+enum { REC13_FORGED = -1, REC13_OVERFLOW = -2, REC13_NO_TYPE = -3 };
 int	rec13_open(struct rec13 *r, const uint8_t *rec, size_t len,
 	    uint8_t *out, size_t *n, uint8_t *type);
 

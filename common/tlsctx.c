@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,6 +20,8 @@
 #include "common/log.h"
 #include "common/tlsio.h"
 #include "common/tlsctx.h"
+
+static atomic_int said_untested;	/* the warning is given once */
 
 struct ctxerr {
 	const char			*cfgfile;
@@ -177,6 +180,11 @@ tlsctx_new(const char *cfgfile, const struct cfg_tunnel *t, char *err,
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	if (SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1)
 		goto fail_ossl;
+	/* TLS 1.2, if allowed: forward secrecy and AEAD only (no RSA key
+	 * exchange, no CBC); TLS 1.3's suites are all of that kind. */
+	if (SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:"
+	    "!aNULL") != 1)
+		goto fail_ossl;
 
 	if (SSL_CTX_use_certificate_chain_file(ctx, tls->cert.path) != 1) {
 		ctx_fail(&E, tls->cert.line, "cert \"%s\": no usable PEM "
@@ -242,7 +250,10 @@ tlsctx_new(const char *cfgfile, const struct cfg_tunnel *t, char *err,
 		if (SSL_CTX_set_alpn_protos(ctx, alpn, (unsigned)n) != 0)
 			goto fail_ossl;
 	}
-	tlsio_ctx_init(ctx);
+	if (tlsio_ctx_init(ctx) != 0 && !atomic_exchange(&said_untested, 1))
+		log_warnx("%s is not a release dbtls's record takeover was "
+		    "tested on: TLS records stay with OpenSSL (records=openssl)",
+		    OpenSSL_version(OPENSSL_VERSION));
 	EVP_PKEY_free(pkey);
 	ERR_clear_error();
 	return ctx;

@@ -7,16 +7,25 @@
  * the socket), through tlsin, which copies only a partial record left at
  * the end.  Writes go straight into the caller's queue.
  *
- * Taking over from OpenSSL needs, per direction, the traffic secret (from
- * the key log callback) and the number of records OpenSSL already
- * protected with it (counted by the message callback from that side's
- * Finished on), and a moment when OpenSSL holds no bytes of the stream.
- * Sending is taken over when the handshake completes.  Receiving is too
- * on the server; a client first waits for the server's session ticket so
- * that it can resume later, and ignores any further tickets.  Then the
- * SSL object is freed.  On failure the OpenSSL error queue and the
- * verification result become one readable sentence, kept for the
- * caller's log line.
+ * The takeover is safe by construction, not by counting (SECURITY.md):
+ *  - Sending: OpenSSL's last record is a KeyUpdate, and rec13 seals under
+ *    the next traffic secret from sequence number 0.  No key OpenSSL has
+ *    sealed under is ever used by rec13, and no sequence number is
+ *    carried over from OpenSSL.  The write BIO is then detached: nothing
+ *    OpenSSL might still produce has a way out.
+ *  - Receiving: the handshake ends at a record boundary, so the peer's
+ *    first application record is number 0 under its first secret.  A
+ *    server frees OpenSSL at once.  A client keeps it only to read the
+ *    session tickets that come first: each record is opened by rec13,
+ *    and only one that holds nothing but tickets (which need no answer)
+ *    is handed to OpenSSL; the first other record frees OpenSSL.
+ *  - The message callback only checks that OpenSSL did as expected
+ *    (no record read past the Finished, none written after the
+ *    KeyUpdate); if not, OpenSSL keeps the connection.
+ * OpenSSL keeps the records too for TLS 1.2, and for OpenSSL versions
+ * the takeover was not tested on (tlsio_ctx_init).  On failure the
+ * OpenSSL error queue and the verification result become one readable
+ * sentence, kept for the caller's log line.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -29,6 +38,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "common/hsmsg.h"
 #include "common/log.h"
 #include "common/rec13.h"
 #include "common/tlsin.h"
@@ -40,25 +50,32 @@
 enum { RX, TX };	/* directions, as OpenSSL's write_p */
 
 struct tlsio {
-	SSL		*ssl;		/* NULL once both directions are ours */
+	SSL		*ssl;		/* NULL once OpenSSL is done */
 	struct rec13	*rec[2];	/* a direction taken over from OpenSSL */
 	struct rec13	 recs[2];	/* their storage */
 	struct tlsin	 input;		/* ciphertext lent and kept */
+	struct hsmsg	 hs;		/* the peer's post-handshake messages */
 	uint8_t		*plain;		/* opened, not yet read (small caps) */
 	size_t		 plain_off;
 	size_t		 plain_len;
+	size_t		 plain_max;	/* content per record we send */
+	size_t		 ossl_allow;	/* input bytes OpenSSL may still read */
 	struct tlsio_sink sink;
 	/* Until taken over: what OpenSSL tells the callbacks. */
 	uint8_t		 secret[2][REC13_SECRET_MAX];	/* client, server */
 	size_t		 secret_len[2];
-	uint64_t	 nrec[2];	/* records since that side's Finished */
-	unsigned	 counting[2];
-	unsigned	 tickets;	/* NewSessionTickets received */
+	uint64_t	 nrec[2];	/* records after a Finished or KeyUpdate */
+	unsigned	 finished[2];	/* that side's Finished is through */
+	unsigned	 tickets;	/* NewSessionTickets given to OpenSSL */
+#ifdef DBTLS_NONCE_LEDGER
+	struct rec13	 shadow;	/* OpenSSL's sending, for the ledger */
+#endif
 	unsigned	 server:1;
+	unsigned	 ku_sent:1;	/* OpenSSL wrote its KeyUpdate */
+	unsigned	 tickets_open:1; /* a client: OpenSSL reads tickets */
 	unsigned	 rx_closed:1;	/* close_notify received */
 	unsigned	 shut_sent:1;
 	unsigned	 failed:1;
-	unsigned	 rx_kept:1;	/* receiving could not be taken over */
 	const char	*version;	/* set when the handshake completes */
 	const char	*cipher;
 	int		 resumed;
@@ -71,6 +88,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static enum tlsio_rc fail(struct tlsio *t, uint8_t alert, const char *fmt,
     ...) __attribute__((format(printf, 3, 4)));
+static enum tlsio_rc failed(struct tlsio *t, int sslerr);
 
 /* ------------------------------------------------------------ input */
 
@@ -78,17 +96,18 @@ static int
 bio_read_cb(BIO *b, char *buf, int len)
 {
 	struct tlsio *t = BIO_get_data(b);
-	size_t n;
+	size_t n, want = (size_t)len;
 
 	BIO_clear_retry_flags(b);
-	/* A client stops OpenSSL after the session ticket: what follows is
-	 * for tlsio, which takes over then (see take_over). */
-	if (t->tickets > 0 && t->rec[TX] != NULL && !t->rx_kept) {
-		BIO_set_retry_read(b);
-		return -1;
-	}
-	if ((n = tlsin_read(&t->input, buf, (size_t)len)) > 0)
+	/* Once the records are ours, OpenSSL reads only the records of
+	 * tickets handed to it (read_tickets). */
+	if (t->rec[RX] != NULL && want > t->ossl_allow)
+		want = t->ossl_allow;
+	if ((n = tlsin_read(&t->input, buf, want)) > 0) {
+		if (t->rec[RX] != NULL)
+			t->ossl_allow -= n;
 		return (int)n;
+	}
 	BIO_set_retry_read(b);	/* nothing yet: wait, never end of file */
 	return -1;
 }
@@ -100,14 +119,31 @@ bio_read_cb(BIO *b, char *buf, int len)
 static int
 next_record(struct tlsio *t, const uint8_t **rec, size_t *len)
 {
+	const uint8_t *h;
+
 	switch (tlsin_record(&t->input, rec, len)) {
 	case TLSIN_RECORD:
 		return 1;
 	case TLSIN_PARTIAL:
 		return 0;
 	case TLSIN_BAD_HEADER:
-		fail(t, SSL_AD_DECODE_ERROR, "malformed TLS record header "
-		    "%02x %02x %02x", (*rec)[0], (*rec)[1], (*rec)[2]);
+		/* RFC 8446 5: anything but encrypted records is unexpected
+		 * after the handshake; 5.2: too long is an overflow. */
+		h = *rec;
+		if (h[0] == 20)
+			fail(t, SSL_AD_UNEXPECTED_MESSAGE, "a ChangeCipherSpec "
+			    "record after the handshake");
+		else if (h[0] != REC13_APPLICATION_DATA)
+			fail(t, SSL_AD_UNEXPECTED_MESSAGE, "an unencrypted "
+			    "record (type %u) after the handshake", h[0]);
+		else if (h[1] == 3 && h[2] == 3 && ((size_t)h[3] << 8 | h[4]) >
+		    REC13_BODY_MAX)
+			fail(t, SSL_AD_RECORD_OVERFLOW, "a record of %zu bytes, "
+			    "over 2^14 + 256", (size_t)h[3] << 8 | h[4]);
+		else
+			fail(t, SSL_AD_DECODE_ERROR, "malformed TLS record "
+			    "header %02x %02x %02x %02x %02x", h[0], h[1], h[2],
+			    h[3], h[4]);
 		return -1;
 	default:
 		fail(t, 0, "out of memory");
@@ -248,7 +284,34 @@ keylog_cb(const SSL *ssl, const char *line)
 	}
 }
 
-/* msg_cb: count records from each side's Finished on, and tickets. */
+#ifdef DBTLS_NONCE_LEDGER
+/* shadow_note: OpenSSL seals a record of its own: into the ledger. */
+static void
+shadow_note(struct tlsio *t, SSL *ssl)
+{
+	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+	int side = t->server;
+
+	/* Without the key log (no takeover on this context) rec13 never
+	 * seals on this connection: OpenSSL's nonces are its own affair. */
+	if (SSL_version(ssl) != TLS1_3_VERSION || c == NULL ||
+	    (t->shadow.secret_len == 0 && t->secret_len[side] == 0))
+		return;
+	if (t->shadow.secret_len == 0 && rec13_init(&t->shadow, 1,
+	    SSL_CIPHER_get_protocol_id(c), t->secret[side],
+	    t->secret_len[side], 0) != 0) {
+		fprintf(stderr, "dbtls nonce ledger: out of memory\n");
+		abort();
+	}
+	rec13_note(&t->shadow, "OpenSSL");
+}
+#endif
+
+/*
+ * msg_cb: count the records after each side's Finished (or our
+ * KeyUpdate), which take_over checks, and note OpenSSL's sealing in
+ * ledger builds.  A message is reported after its record's header.
+ */
 static void
 msg_cb(int write_p, int version, int content_type, const void *buf,
     size_t len, SSL *ssl, void *arg)
@@ -257,18 +320,27 @@ msg_cb(int write_p, int version, int content_type, const void *buf,
 	const uint8_t *p = buf;
 
 	(void)version;
-	(void)ssl;
-	if (content_type == SSL3_RT_HEADER) {
-		t->nrec[write_p] += t->counting[write_p];
+	if (content_type == SSL3_RT_HEADER && t->finished[write_p]) {
+		t->nrec[write_p]++;
+#ifdef DBTLS_NONCE_LEDGER
+		if (write_p)
+			shadow_note(t, ssl);
+#endif
 	} else if (content_type == SSL3_RT_HANDSHAKE && len > 0) {
-		/* The message is reported after its record's header. */
 		if (p[0] == SSL3_MT_FINISHED) {
-			t->counting[write_p] = 1;
+			t->finished[write_p] = 1;
 			t->nrec[write_p] = 0;
-		} else if (p[0] == SSL3_MT_NEWSESSION_TICKET && !write_p) {
-			t->tickets++;
+		} else if (p[0] == SSL3_MT_KEY_UPDATE && write_p) {
+			t->ku_sent = 1;
+			t->nrec[TX] = 0;
+#ifdef DBTLS_NONCE_LEDGER
+			if (t->shadow.secret_len != 0 &&
+			    rec13_update(&t->shadow) != 0)
+				abort();
+#endif
 		}
 	}
+	(void)ssl;
 }
 
 static void
@@ -287,54 +359,107 @@ init_once(void)
 	bio_method = m;
 }
 
-void
+/*
+ * The OpenSSL releases the takeover is tested on (scripts/audit.sh runs
+ * the tests on each): it relies on the key log callback, the order of
+ * message callbacks and OpenSSL reading and writing nothing beyond what
+ * it was asked to, which OpenSSL documents only in part.
+ */
+static const unsigned long tested[] = {
+	0x30000110UL,	/* 3.0.17 */
+	0x30000130UL,	/* 3.0.19 */
+	0x30000140UL,	/* 3.0.20 */
+	0x30000160UL,	/* 3.0.22 */
+};
+
+int
+tlsio_takeover_tested(void)
+{
+	unsigned long v = OpenSSL_version_num() & ~0xfUL;	/* status */
+
+	for (size_t i = 0; i < sizeof(tested) / sizeof(tested[0]); i++)
+		if (v == tested[i] && OPENSSL_VERSION_NUMBER >> 20 == v >> 20)
+			return 1;
+	return 0;
+}
+
+int
 tlsio_ctx_init(SSL_CTX *ctx)
 {
+	if (!tlsio_takeover_tested())
+		return -1;
 	SSL_CTX_set_keylog_callback(ctx, keylog_cb);
+	return 0;
 }
 
 /* ------------------------------------------------------------ takeover */
 
-/* own: take direction dir over from OpenSSL. */
-static void
-own(struct tlsio *t, int dir)
+/* max_content: what the peer lets us put in a record (RFC 6066 4). */
+static size_t
+max_content(SSL *ssl)
 {
-	const SSL_CIPHER *c = SSL_get_current_cipher(t->ssl);
-	int side = (dir == TX) == t->server;	/* whose secret: 1 server */
+	SSL_SESSION *sess = SSL_get_session(ssl);
+	uint8_t mode = sess ? SSL_SESSION_get_max_fragment_length(sess) : 0;
 
-	if (c == NULL || t->secret_len[side] == 0 || !t->counting[dir] ||
-	    rec13_init(&t->recs[dir], dir == TX, SSL_CIPHER_get_protocol_id(c),
-	    t->secret[side], t->secret_len[side], t->nrec[dir]) != 0)
-		return;
-	t->rec[dir] = &t->recs[dir];
-	OPENSSL_cleanse(t->secret[side], sizeof(t->secret[side]));
-	t->secret_len[side] = 0;
+	if (mode >= TLSEXT_max_fragment_length_512 &&
+	    mode <= TLSEXT_max_fragment_length_4096)
+		return (size_t)512 << (mode - TLSEXT_max_fragment_length_512);
+	return REC13_PLAIN_MAX;
 }
 
 /*
- * take_over: move what can move from OpenSSL to us.  Receiving moves
- * only after sending (OpenSSL must never send once we do) and only
- * between records; a client waits for its session ticket first.
+ * take_over: when a TLS 1.3 handshake completes, move the records from
+ * OpenSSL to rec13 in both directions, or leave them all with OpenSSL.
+ * 0, or -1 if the connection is lost (said in t->error).
  */
-static void
+static int
 take_over(struct tlsio *t)
 {
-	if (t->ssl == NULL || SSL_version(t->ssl) != TLS1_3_VERSION ||
-	    !SSL_is_init_finished(t->ssl))
-		return;
-	if (t->rec[TX] == NULL)
-		own(t, TX);
-	if (t->rec[TX] != NULL && t->rec[RX] == NULL &&
-	    (t->server || t->tickets > 0) && !SSL_has_pending(t->ssl)) {
-		own(t, RX);
-		t->rx_kept = t->rec[RX] == NULL;	/* OpenSSL goes on */
+	const SSL_CIPHER *c = SSL_get_current_cipher(t->ssl);
+	int own = t->server, peer = !t->server;	/* secret[]: 1 server */
+	unsigned suite;
+
+	if (SSL_version(t->ssl) != TLS1_3_VERSION || c == NULL ||
+	    t->secret_len[own] == 0 || t->secret_len[peer] == 0 ||
+	    !t->finished[RX] || t->nrec[RX] != 0 || SSL_has_pending(t->ssl))
+		return 0;	/* OpenSSL goes on, for the whole connection */
+	/* OpenSSL's last record: a KeyUpdate.  It then holds the next key
+	 * but never seals under it: its write BIO goes below. */
+	ERR_clear_error();
+	if (SSL_key_update(t->ssl, SSL_KEY_UPDATE_NOT_REQUESTED) != 1) {
+		ERR_clear_error();
+		return 0;
 	}
+	if (SSL_do_handshake(t->ssl) != 1 || !t->ku_sent || t->nrec[TX] != 0) {
+		t->failed = 1;
+		failed(t, SSL_ERROR_SSL);
+		return -1;
+	}
+	suite = SSL_CIPHER_get_protocol_id(c);
+	if (rec13_init(&t->recs[TX], 1, suite, t->secret[own],
+	    t->secret_len[own], 0) != 0 || rec13_update(&t->recs[TX]) != 0 ||
+	    rec13_init(&t->recs[RX], 0, suite, t->secret[peer],
+	    t->secret_len[peer], 0) != 0) {
+		t->failed = 1;
+		snprintf(t->error, sizeof(t->error), "cannot take the records "
+		    "over from OpenSSL (out of memory)");
+		return -1;
+	}
+	OPENSSL_cleanse(t->secret, sizeof(t->secret));
+	t->secret_len[0] = t->secret_len[1] = 0;
+	t->rec[TX] = &t->recs[TX];
+	t->rec[RX] = &t->recs[RX];
+	t->plain_max = max_content(t->ssl);
+	hsmsg_init(&t->hs, !t->server);
+	SSL_set0_wbio(t->ssl, NULL);	/* OpenSSL has no way out now */
+	t->tickets_open = !t->server;
+	return 0;
 }
 
 /*
  * free_ssl: free OpenSSL's connection.  OpenSSL takes one freed without
  * its own close_notify for one cut short and stops resuming its session;
- * once sending is ours, only a failure means that.
+ * once the records are ours, only a failure means that.
  */
 static void
 free_ssl(struct tlsio *t)
@@ -343,13 +468,14 @@ free_ssl(struct tlsio *t)
 		SSL_set_shutdown(t->ssl, SSL_SENT_SHUTDOWN);
 	SSL_free(t->ssl);
 	t->ssl = NULL;
+	t->tickets_open = 0;
 }
 
 /* release: free OpenSSL's connection once nothing needs it. */
 static void
 release(struct tlsio *t)
 {
-	if (t->rec[TX] != NULL && t->rec[RX] != NULL)
+	if (t->rec[TX] != NULL && !t->tickets_open)
 		free_ssl(t);
 }
 
@@ -365,6 +491,7 @@ tlsio_new(SSL_CTX *ctx, int server, const struct tlsio_sink *sink)
 		return NULL;
 	t->sink = *sink;
 	t->server = server != 0;
+	t->plain_max = REC13_PLAIN_MAX;
 	pthread_once(&once, init_once);
 	if (bio_method == NULL || ex_index < 0 ||
 	    (t->ssl = SSL_new(ctx)) == NULL ||
@@ -399,6 +526,9 @@ tlsio_free(struct tlsio *t)
 	free_ssl(t);
 	rec13_clear(&t->recs[RX]);
 	rec13_clear(&t->recs[TX]);
+#ifdef DBTLS_NONCE_LEDGER
+	rec13_clear(&t->shadow);
+#endif
 	tlsin_clear(&t->input);
 	free(t->plain);
 	OPENSSL_cleanse(t->secret, sizeof(t->secret));
@@ -501,41 +631,85 @@ tlsio_handshake(struct tlsio *t)
 	t->version = SSL_get_version(t->ssl);
 	t->cipher = SSL_get_cipher_name(t->ssl);
 	t->resumed = SSL_session_reused(t->ssl);
-	take_over(t);
-	return TLSIO_OK;
+	return take_over(t) == 0 ? TLSIO_OK : TLSIO_FAILED;
 }
 
-/* post_handshake: handshake messages after the handshake, in our records. */
+/* post_handshake: one handshake record's messages, in our records. */
 static enum tlsio_rc
 post_handshake(struct tlsio *t, const uint8_t *p, size_t n)
 {
-	while (n > 0) {
-		size_t len;
+	struct hsmsg_result res;
 
-		if (n < 4 || (len = (size_t)p[1] << 16 | (size_t)p[2] << 8 |
-		    p[3]) > n - 4)
-			return fail(t, SSL_AD_UNEXPECTED_MESSAGE, "handshake "
-			    "message split across records after the "
-			    "handshake");
-		switch (p[0]) {
-		case SSL3_MT_NEWSESSION_TICKET:
-			break;	/* the first ticket is the one we keep */
-		case SSL3_MT_KEY_UPDATE:
-			/* The last message before the key changes. */
-			if (len != 1 || p[4] > 1 || n != 5)
-				return fail(t, SSL_AD_DECODE_ERROR,
-				    "malformed KeyUpdate");
-			if (rec13_update(t->rec[RX]) != 0 || (p[4] == 1 &&
-			    !t->shut_sent && key_update(t) != 0))
-				return fail(t, SSL_AD_INTERNAL_ERROR,
-				    "KeyUpdate failed");
-			break;
-		default:
-			return fail(t, SSL_AD_UNEXPECTED_MESSAGE, "unexpected "
-			    "handshake message %u after the handshake", p[0]);
+	if (hsmsg_record(&t->hs, p, n, &res) != 0)
+		return fail(t, res.alert, "%s", res.why);
+	if (res.key_update < 0)
+		return TLSIO_OK;	/* tickets: we keep the first only */
+	/* The last message before the peer's key changes. */
+	if (rec13_update(t->rec[RX]) != 0 || (res.key_update == 1 &&
+	    !t->shut_sent && key_update(t) != 0))
+		return fail(t, SSL_AD_INTERNAL_ERROR, "KeyUpdate failed");
+	return TLSIO_OK;
+}
+
+/* opened: why rec13_open refused a record, as the alert it calls for. */
+static enum tlsio_rc
+refused(struct tlsio *t, int r)
+{
+	switch (r) {
+	case REC13_OVERFLOW:
+		return fail(t, SSL_AD_RECORD_OVERFLOW, "a record whose inner "
+		    "plaintext is over 2^14 + 1 bytes");
+	case REC13_NO_TYPE:
+		return fail(t, SSL_AD_UNEXPECTED_MESSAGE, "a record of padding "
+		    "only, with no content type");
+	default:
+		return fail(t, SSL_AD_BAD_RECORD_MAC, "bad record MAC or "
+		    "malformed record: data forged or damaged");
+	}
+}
+
+/*
+ * read_tickets: a client hands OpenSSL the records that hold only
+ * session tickets, each opened first by rec13 to see; the first other
+ * record ends OpenSSL's part.  TLSIO_OK then, or AGAIN or FAILED.
+ */
+static enum tlsio_rc
+read_tickets(struct tlsio *t)
+{
+	while (t->tickets_open) {
+		struct hsmsg hs = t->hs;
+		struct hsmsg_result res;
+		uint64_t seq = t->rec[RX]->seq;
+		const uint8_t *rec;
+		size_t len, n, got;
+		uint8_t type;
+		int r;
+
+		if ((r = next_record(t, &rec, &len)) <= 0)
+			return r == 0 ? TLSIO_AGAIN : TLSIO_FAILED;
+		if (t->plain == NULL &&
+		    (t->plain = malloc(REC13_BODY_MAX)) == NULL)
+			return fail(t, 0, "out of memory");
+		r = rec13_open(t->rec[RX], rec, len, t->plain, &n, &type);
+		if (r != 0 || type != REC13_HANDSHAKE ||
+		    hsmsg_record(&hs, t->plain, n, &res) != 0 ||
+		    res.key_update >= 0) {
+			/* Not for OpenSSL: read_own opens it again. */
+			OPENSSL_cleanse(t->plain, len - REC13_HEADER);
+			t->rec[RX]->seq = seq;
+			free_ssl(t);
+			return TLSIO_OK;
 		}
-		p += 4 + len;
-		n -= 4 + len;
+		OPENSSL_cleanse(t->plain, n);
+		t->hs = hs;
+		t->ossl_allow = len;
+		ERR_clear_error();
+		r = SSL_read_ex(t->ssl, t->plain, 1, &got);
+		if (r == 1 || SSL_get_error(t->ssl, r) != SSL_ERROR_WANT_READ ||
+		    t->ossl_allow != 0)
+			return fail(t, SSL_AD_INTERNAL_ERROR, "OpenSSL did not "
+			    "take the session ticket");
+		t->tickets += res.tickets;
 	}
 	return TLSIO_OK;
 }
@@ -575,8 +749,13 @@ read_own(struct tlsio *t, uint8_t *p, size_t cap, size_t *got)
 		r = rec13_open(t->rec[RX], rec, len, out, &n, &type);
 		tlsin_drop(&t->input, len);
 		if (r != 0)
-			return fail(t, SSL_AD_BAD_RECORD_MAC, "bad record MAC "
-			    "or malformed record: data forged or damaged");
+			return refused(t, r);
+		if (type != REC13_HANDSHAKE && hsmsg_busy(&t->hs))
+			return fail(t, SSL_AD_UNEXPECTED_MESSAGE, "a record of "
+			    "type %u inside a handshake message", type);
+		if (n > t->plain_max)
+			return fail(t, SSL_AD_RECORD_OVERFLOW, "a record of %zu "
+			    "bytes, over the %zu negotiated", n, t->plain_max);
 		switch (type) {
 		case REC13_APPLICATION_DATA:
 			if (n == 0)
@@ -627,12 +806,12 @@ tlsio_read(struct tlsio *t, void *p, size_t cap, size_t *got)
 	if (t->rec[RX] == NULL) {
 		ERR_clear_error();
 		ret = SSL_read_ex(t->ssl, p, cap, got);
-		rc = ret == 1 ? TLSIO_OK : classify(t, ret);
-		if (rc == TLSIO_OK || rc == TLSIO_AGAIN)
-			take_over(t);
-		if (rc != TLSIO_AGAIN || t->rec[RX] == NULL)
-			return rc;
+		return ret == 1 ? TLSIO_OK : classify(t, ret);
 	}
+	if (t->failed)
+		return TLSIO_FAILED;
+	if ((rc = read_tickets(t)) != TLSIO_OK)
+		return rc;
 	release(t);
 	if (cap > 0 && t->plain != NULL && t->plain_len == 0) {
 		free(t->plain);		/* idle connections hold no buffer */
@@ -664,7 +843,7 @@ tlsio_write(struct tlsio *t, const void *p, size_t n)
 		return -1;
 	}
 	while (n > 0) {
-		size_t take = n < REC13_PLAIN_MAX ? n : REC13_PLAIN_MAX;
+		size_t take = n < t->plain_max ? n : t->plain_max;
 
 		if ((t->rec[TX]->seq >= REKEY_RECORDS && key_update(t) != 0) ||
 		    seal(t, REC13_APPLICATION_DATA, s, take) != 0) {

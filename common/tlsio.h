@@ -7,7 +7,8 @@
  *
  * OpenSSL runs the handshake.  Once a TLS 1.3 handshake is over, tlsio
  * protects application data itself (rec13) and frees the SSL object, as
- * kernel TLS would: an established connection then costs about 2 KiB
+ * kernel TLS would (a client keeps it until its session tickets are
+ * read): an established connection then costs about 2 KiB
  * instead of about 30, and records are sealed straight into the queue
  * and opened straight into the reader's buffer.  TLS 1.2 stays with
  * OpenSSL throughout.
@@ -46,10 +47,13 @@ struct tlsio_sink {
 /*
  * tlsio_ctx_init(ctx): let connections on ctx leave OpenSSL after a TLS
  * 1.3 handshake (it installs a key log callback that hands the traffic
- * secrets to tlsio, and nobody else).  Without it tlsio stays with
- * OpenSSL.  Call before ctx is shared between threads.
+ * secrets to tlsio, and nobody else): 0; or -1, and they stay with
+ * OpenSSL, if the OpenSSL running is not one the takeover was tested on
+ * (tlsio_takeover_tested() is 0).  Call before ctx is shared between
+ * threads.
  */
-void		 tlsio_ctx_init(SSL_CTX *ctx);
+int		 tlsio_ctx_init(SSL_CTX *ctx);
+int		 tlsio_takeover_tested(void);
 
 /*
  * tlsio_new(ctx, server, sink): a new connection on ctx (which it
