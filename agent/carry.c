@@ -195,6 +195,25 @@ carry_peer_end(struct link *l, const char *why)
 	}
 }
 
+/*
+ * carry_truncated: TCP ended without a close_notify.  A stream in
+ * flight is cut short, and the other side of it is reset, never shut,
+ * so that nobody takes what arrived for all of it.
+ */
+void
+carry_truncated(struct link *l, const char *why)
+{
+	if (l->streams) {
+		l->cut = 1;
+		carry_event(l, MUX_EV_PEER_END, why);
+	} else if (l->u != NULL && !l->eof_rcvd) {
+		l->cut = 1;
+		link_end(l, 0, 0, "%s", why);
+	} else {
+		carry_peer_end(l, why);	/* nothing was in flight */
+	}
+}
+
 /* carry_records: all TLS can give, to the stream or the protocol. */
 void
 carry_records(struct link *l)

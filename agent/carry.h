@@ -19,8 +19,12 @@ void	carry_event(struct link *l, enum mux_event ev, const char *why);
 /* carry_records(l): decrypt all tlsio holds: to the stream or the mux. */
 void	carry_records(struct link *l);
 
-/* carry_peer_end(l, why): the peer's close_notify, or its TCP FIN. */
+/*
+ * carry_peer_end(l, why): the peer's close_notify, or its TCP FIN after
+ * one; carry_truncated(l, why): its TCP FIN without one.
+ */
 void	carry_peer_end(struct link *l, const char *why);
+void	carry_truncated(struct link *l, const char *why);
 
 /* carry_idle(l): no stream now: wait for the next (client: in the pool). */
 void	carry_idle(struct link *l);

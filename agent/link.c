@@ -143,8 +143,11 @@ link_end(struct link *l, int retry, int detach, const char *fmt, ...)
 	if (u != NULL)
 		u->lost(l->uarg, reason, retry, detach);
 
-	/* A close_notify tells the peer the end is on purpose. */
-	if (l->handshaken_at != 0 && l->sock.connected) {
+	/* A close_notify tells the peer the end is on purpose; a link cut
+	 * short says so with a reset instead. */
+	if (l->cut) {
+		sock_reset(&l->sock);
+	} else if (l->handshaken_at != 0 && l->sock.connected) {
 		tlsio_shutdown(l->tio);
 		sock_write_last(&l->sock);
 	}
@@ -353,7 +356,16 @@ sock_data(void *arg, const char *p, size_t n)
 static void
 sock_eof(void *arg)
 {
-	carry_peer_end(arg, NULL);
+	struct link *l = arg;
+	char why[200];
+
+	if (l->state == LINK_READY && !tlsio_peer_closed(l->tio)) {
+		snprintf(why, sizeof(why), "%s ended TCP without close_notify: "
+		    "truncated", link_peer_name(l));
+		carry_truncated(l, why);
+		return;
+	}
+	carry_peer_end(l, NULL);
 }
 
 static void
@@ -456,6 +468,8 @@ link_stream_failed(struct link *l)
 	} else if (l->streams && l->state == LINK_READY) {
 		carry_event(l, MUX_EV_LOCAL_FAIL, NULL);
 	} else {
+		/* The peer must not take the end for a complete stream. */
+		l->cut = l->state == LINK_READY;
 		link_close(l, "the stream's socket failed");
 	}
 }

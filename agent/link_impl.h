@@ -49,6 +49,7 @@ struct link {
 	unsigned		 eof_sent:1;	/* one-stream links: each way */
 	unsigned		 eof_rcvd:1;
 	unsigned		 used:1;	/* one-stream links: it was */
+	unsigned		 cut:1;		/* ends with a reset, no close_notify */
 	struct mux		 mux;
 	const struct link_user	*u;	/* the stream it carries, or NULL */
 	void			*uarg;

@@ -291,6 +291,24 @@ sock_close(struct sock *s)
 }
 
 void
+sock_reset(struct sock *s)
+{
+	if (!s->open)
+		return;
+	if (s->h.handle.type != UV_TCP || !s->connected) {
+		sock_close(s);
+		return;
+	}
+	if (s->reading)
+		uv_read_stop(&s->h.stream);
+	s->open = s->connected = s->reading = 0;
+	s->closing = 1;
+	/* Refused while a shutdown is under way: then a plain close. */
+	if (uv_tcp_close_reset(&s->h.tcp, closed_cb) != 0)
+		uv_close(&s->h.handle, closed_cb);
+}
+
+void
 sock_clear(struct sock *s)
 {
 	cq_clear(&s->out, &s->w->pool);

@@ -125,6 +125,13 @@ void	sock_write_last(struct sock *s);
  */
 void	sock_close(struct sock *s);
 
+/*
+ * sock_reset(s): sock_close(), but a TCP peer gets a reset, not a FIN:
+ * the end of what it was sent is not the end of the stream.  A unix
+ * socket has no reset; it is closed.
+ */
+void	sock_reset(struct sock *s);
+
 /* sock_clear(s): drop what is queued (its owner is being freed). */
 void	sock_clear(struct sock *s);
 

@@ -71,6 +71,7 @@ struct stream {
 	unsigned		 retried:1;	/* client: moved to a new one */
 	unsigned		 dial_on_data:1; /* server: at first bytes */
 	unsigned		 ending:1;	/* close once shut */
+	unsigned		 reset:1;	/* cut short: reset, not FIN */
 	unsigned		 link_paused:1;
 	struct cq		 held;	/* client: app bytes before start */
 	uint8_t			 sniff[8];	/* the app's first packet */
@@ -205,7 +206,10 @@ stream_end(struct stream *s, int failed, const char *fmt, ...)
 	s->dial = NULL;
 	s->refs = 1 + sock_busy(&s->sock);
 	uv_close((uv_handle_t *)&s->timer, timer_closed_cb);
-	sock_close(&s->sock);
+	if (s->reset)
+		sock_reset(&s->sock);
+	else
+		sock_close(&s->sock);
 }
 
 void
@@ -448,10 +452,14 @@ u_writable(void *arg)
 	flow(arg);
 }
 
+/* The other side was cut short: so is this one (a reset, never a FIN). */
 static void
 u_abort(void *arg, const char *why)
 {
-	stream_end(arg, 0, "%s", why);
+	struct stream *s = arg;
+
+	s->reset = 1;
+	stream_end(s, 0, "%s", why);
 }
 
 static void
@@ -483,6 +491,7 @@ u_lost(void *arg, const char *why, int retry, int detach)
 		link_attach(s->link, &stream_user, s);
 		return;
 	}
+	s->reset = 1;		/* the link went mid-stream */
 	stream_end(s, 0, "%s", why);
 }
 

@@ -125,7 +125,7 @@ static int
 get_file(struct loader *L, const config_setting_t *group, const char *key,
     const char *what, struct cfg_file *out)
 {
-	const char *v;
+	const char *v = NULL;
 	int rc = get_string(L, group, key, what, &v);
 
 	if (rc != 0)
@@ -143,7 +143,7 @@ load_tls(struct loader *L, const config_setting_t *g, const char *what,
     struct cfg_tls *t)
 {
 	config_setting_t *s;
-	const char *v;
+	const char *v = NULL;
 	int rc;
 
 	if (!config_setting_is_group(g))
@@ -315,7 +315,7 @@ static int
 load_addr(struct loader *L, const config_setting_t *g, const char *key,
     const char *what, struct addr *out)
 {
-	const char *v;
+	const char *v = NULL;
 	char why[128];
 	int rc;
 
@@ -335,7 +335,7 @@ load_tunnel(struct loader *L, const config_setting_t *root,
     struct cfg_tunnel *t)
 {
 	config_setting_t *s;
-	const char *v;
+	const char *v = NULL;
 	char what[160];
 	int rc;
 
@@ -472,7 +472,7 @@ load_tree(config_t *conf, struct loader *L)
 	struct cfg_tls deftls = { .min_version = TLS1_3_VERSION,
 		.expiry_warn_days = 14 };
 	struct cfg *c;
-	const char *v;
+	const char *v = NULL;
 	int rc, n;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL ||

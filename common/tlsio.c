@@ -886,6 +886,15 @@ tlsio_shutdown(struct tlsio *t)
 	ERR_clear_error();
 }
 
+int
+tlsio_peer_closed(const struct tlsio *t)
+{
+	if (t->rec[RX] != NULL)
+		return t->rx_closed;
+	return t->ssl != NULL &&
+	    (SSL_get_shutdown(t->ssl) & SSL_RECEIVED_SHUTDOWN) != 0;
+}
+
 const char *
 tlsio_error(const struct tlsio *t)
 {

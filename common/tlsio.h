@@ -117,6 +117,12 @@ int		 tlsio_write(struct tlsio *t, const void *p, size_t n);
  */
 int		 tlsio_control(struct tlsio *t, uint8_t code);
 
+/*
+ * tlsio_peer_closed(t): 1 once the peer's close_notify has been read:
+ * only then is the end of its TCP stream the end of its data.
+ */
+int		 tlsio_peer_closed(const struct tlsio *t);
+
 /* tlsio_shutdown(t): send a close_notify alert.  Reads may go on. */
 void		 tlsio_shutdown(struct tlsio *t);
 
