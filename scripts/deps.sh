@@ -8,9 +8,12 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# The last line: independent TLS stacks (GnuTLS, Go, Python's ssl with
+# hand-made records), the TLS scanner and clang's libFuzzer, for tests.
 pkgs="build-essential cmake pkg-config libssl-dev openssl libuv1-dev
 libconfig-dev libmongoc-dev libbson-dev postgresql postgresql-client
-python3 iproute2 procps jq stunnel4 haproxy gnuplot-nox"
+python3 iproute2 procps jq stunnel4 haproxy gnuplot-nox
+gnutls-bin golang-go python3-cryptography testssl.sh clang"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
