@@ -129,8 +129,11 @@ alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	static const unsigned char dbtls[] = "\x07" TLSCTX_ALPN_DBTLS;
 	static const unsigned char pg[] = "\x0a" TLSCTX_ALPN_POSTGRESQL;
 	int is_pg = arg != NULL;
+	/* Streams need records of our own (tlsio_ctx_init took). */
+	int takeover = SSL_CTX_get_keylog_callback(SSL_get_SSL_CTX(ssl)) !=
+	    NULL;
 
-	if (SSL_version(ssl) == TLS1_3_VERSION &&
+	if (takeover && SSL_version(ssl) == TLS1_3_VERSION &&
 	    SSL_select_next_proto((unsigned char **)out, outlen, dbtls,
 	    sizeof(dbtls) - 1, in, inlen) == OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_OK;
@@ -154,6 +157,7 @@ tlsctx_new(const char *cfgfile, const struct cfg_tunnel *t, char *err,
 	char ossl[512];
 	struct stat st;
 	EVP_PKEY *pkey = NULL;
+	int takeover;
 	SSL_CTX *ctx;
 	X509 *leaf;
 
@@ -222,6 +226,16 @@ tlsctx_new(const char *cfgfile, const struct cfg_tunnel *t, char *err,
 	if (tls->crl.path != NULL && load_crl(&E, ctx, &tls->crl) != 0)
 		goto fail;
 
+	/* Before ALPN: the streams protocol needs records of our own. */
+	takeover = tlsio_ctx_init(ctx) == 0;
+	if (!takeover && !atomic_exchange(&said_untested, 1)) {
+		unsigned long v = OpenSSL_version_num();
+
+		log_warnx("OpenSSL %lu.%lu.%lu is not a release dbtls's record "
+		    "takeover was tested on: TLS records stay with OpenSSL "
+		    "(records=openssl), one app connection per TLS connection",
+		    v >> 28, v >> 20 & 0xff, v >> 4 & 0xff);
+	}
 	if (server) {
 		static const unsigned char sid_ctx[] = "dbtls";
 		STACK_OF(X509_NAME) *names;
@@ -242,18 +256,18 @@ tlsctx_new(const char *cfgfile, const struct cfg_tunnel *t, char *err,
 	} else {
 		static const unsigned char alpn[] = "\x07" TLSCTX_ALPN_DBTLS
 		    "\x0a" TLSCTX_ALPN_POSTGRESQL;
-		/* PostgreSQL 17 wants "postgresql" among what is offered. */
+		/* PostgreSQL 17 wants "postgresql" among what is offered;
+		 * "dbtls/1" only if our records can carry streams. */
+		const unsigned char *p = takeover ? alpn : alpn + 8;
 		size_t n = t->proto == CFG_PROTO_POSTGRESQL ? sizeof(alpn) - 1 :
 		    8;
 
+		if (!takeover)
+			n -= 8;
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-		if (SSL_CTX_set_alpn_protos(ctx, alpn, (unsigned)n) != 0)
+		if (n > 0 && SSL_CTX_set_alpn_protos(ctx, p, (unsigned)n) != 0)
 			goto fail_ossl;
 	}
-	if (tlsio_ctx_init(ctx) != 0 && !atomic_exchange(&said_untested, 1))
-		log_warnx("%s is not a release dbtls's record takeover was "
-		    "tested on: TLS records stay with OpenSSL (records=openssl)",
-		    OpenSSL_version(OPENSSL_VERSION));
 	EVP_PKEY_free(pkey);
 	ERR_clear_error();
 	return ctx;
