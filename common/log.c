@@ -59,6 +59,9 @@ log_level_parse(const char *s, enum log_level *out)
 	return -1;
 }
 
+static void log_write(enum log_level level, const char *fmt, va_list ap,
+    int with_errno, int saved_errno) __attribute__((format(printf, 2, 0)));
+
 static void
 log_write(enum log_level level, const char *fmt, va_list ap, int with_errno,
     int saved_errno)

@@ -9,6 +9,7 @@
 
 #include <openssl/ssl.h>
 
+#include "common/rec13.h"
 #include "common/tlsio.h"
 
 /* What one side sent, waiting to be handed to the other. */
@@ -191,6 +192,76 @@ pair(SSL_CTX *cctx, SSL_CTX *sctx, struct tlsio **c, struct tlsio **s)
 	if (saved != NULL)
 		SSL_set_session(tlsio_ssl(*c), saved);
 	CHECK(handshake(*c, *s, &rc_c, &rc_s));
+}
+
+/* ------------------------------------------------------------ forging */
+
+/* The traffic secrets, from the key log, to forge records with. */
+
+static SSL_CTX_keylog_cb_func tlsio_keylog;
+static uint8_t secret[2][REC13_SECRET_MAX];	/* client, server */
+static size_t secret_len[2];
+
+/* spy: keep the last connection's first traffic secrets, then pass on. */
+static inline void
+spy(const SSL *ssl, const char *line)
+{
+	static const char *const labels[2] = {
+		"CLIENT_TRAFFIC_SECRET_0 ", "SERVER_TRAFFIC_SECRET_0 ",
+	};
+
+	for (int i = 0; i < 2; i++) {
+		const char *hex;
+		size_t n = 0;
+		unsigned v;
+
+		if (strncmp(line, labels[i], strlen(labels[i])) != 0)
+			continue;
+		hex = strchr(line + strlen(labels[i]), ' ') + 1;
+		while (n < REC13_SECRET_MAX && sscanf(hex, "%2x", &v) == 1) {
+			secret[i][n++] = (uint8_t)v;
+			hex += 2;
+		}
+		secret_len[i] = n;
+	}
+	tlsio_keylog(ssl, line);
+}
+
+static inline SSL_CTX *
+spied(SSL_CTX *ctx)
+{
+	CHECK_EQ(tlsio_ctx_init(ctx), 0);
+	tlsio_keylog = SSL_CTX_get_keylog_callback(ctx);
+	SSL_CTX_set_keylog_callback(ctx, spy);
+	SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256");
+	return ctx;
+}
+
+/*
+ * forger: records as side (0 client, 1 server) would seal them after the
+ * takeover: the next secret, from sequence 0 (enc 0: to open them).
+ */
+static inline void
+forger(struct rec13 *f, int side, int enc)
+{
+	memset(f, 0, sizeof(*f));
+	CHECK_EQ(rec13_init(f, enc, 0x1301, secret[side], secret_len[side],
+	    0), 0);
+	CHECK_EQ(rec13_update(f), 0);
+}
+
+/* forge: one record from f into o, as if its side had sent it. */
+static inline void
+forge(struct rec13 *f, struct outbuf *o, uint8_t type, const void *p,
+    size_t n, size_t pad)
+{
+	uint8_t rec[REC13_HEADER + REC13_BODY_MAX];
+	size_t len = rec13_seal_padded(f, type, p, n, pad, rec);
+
+	CHECK(len > 0);
+	room_cb(o, len, &n);
+	memcpy(o->p + o->len, rec, len);
+	o->len += len;
 }
 
 #endif

@@ -1,0 +1,90 @@
+#!/bin/sh
+# audit.sh: what CI runs besides the tests (scripts/test.sh):
+#  - -Werror builds in the Debug and Release build types too;
+#  - every libFuzzer target (tests/fuzz) for FUZZ_SECONDS (default 60)
+#    from its seeds, two at a time; a crash fails the audit and its input
+#    is kept in build-audit/fuzz/<target>/ (add it to the seeds once fixed);
+#  - the takeover's tests on every OpenSSL 3 release Debian 12 offers
+#    (the releases pinned in common/tlsio.c), each unpacked beside the
+#    build and loaded with LD_LIBRARY_PATH.
+# Debian 12, as root.
+set -eu
+cd "$(dirname "$0")/.."
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+A=build-audit
+sh scripts/deps.sh
+mkdir -p "$A"
+
+for type in Debug Release; do
+	echo "audit: -Werror build, $type"
+	cmake -S . -B "$A/$type" -DCMAKE_BUILD_TYPE=$type >/dev/null
+	cmake --build "$A/$type" -j"$(nproc)" --target dbtls-agent dbtls-certs >/dev/null
+done
+
+echo "audit: fuzzing, ${FUZZ_SECONDS}s per target"
+CC=clang cmake -S . -B "$A/fuzz" -DBUILD_FUZZERS=ON >/dev/null
+cmake --build "$A/fuzz" -j"$(nproc)" >/dev/null
+fuzz() { # fuzz TARGET: run it; its summary line in $A/fuzz/TARGET.txt
+	d=$A/fuzz/$1
+	rm -rf "$d" && mkdir -p "$d/corpus"
+	LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
+		"$A/fuzz/tests/fuzz/fuzz_$1" -max_total_time="$FUZZ_SECONDS" \
+		-artifact_prefix="$d/" -print_final_stats=1 "$d/corpus" \
+		"tests/fuzz/corpus/$1" >"$d/log" 2>&1 || echo "CRASH" >>"$d/log"
+}
+set -- record tlsio mux pgwire cfg addr
+while [ $# -gt 0 ]; do
+	fuzz "$1" &
+	p1=$!
+	p2=
+	if [ $# -gt 1 ]; then fuzz "$2" & p2=$!; fi
+	wait $p1
+	[ -z "$p2" ] || wait $p2
+	shift
+	[ $# -gt 0 ] && shift
+done
+failed=
+for t in record tlsio mux pgwire cfg addr; do
+	log=$A/fuzz/$t/log
+	runs=$(awk '/stat::number_of_executed_units/ { print $2 }' "$log")
+	speed=$(awk '/stat::average_exec_per_sec/ { print $2 }' "$log")
+	printf 'audit:   fuzz_%-7s %10s runs %8s exec/s\n' "$t" "${runs:-?}" "${speed:-?}"
+	if grep -q "^CRASH" "$log"; then
+		failed="$failed $t"
+		grep -E "ERROR|SUMMARY|artifact|Test unit written" "$log" | head -n 5
+	fi
+done
+[ -z "$failed" ] || { echo "audit: FAILED: fuzz target(s)$failed crashed" >&2; exit 1; }
+
+echo "audit: the takeover on each pinned OpenSSL release"
+sh scripts/build.sh build -DSANITIZED_TWINS=ON >/dev/null
+installed=$(openssl version | sed 's/.*Library: OpenSSL \([^ ]*\).*/\1/; s/^OpenSSL \([^ ]*\).*/\1/')
+for v in $(sed -n 's|.*0x[0-9a-fA-F]*UL,[[:space:]]*/\* \(3\.0\.[0-9]*\) \*/|\1|p' common/tlsio.c); do
+	deb=$(apt-cache madison libssl3 | awk -v v="$v" '$3 ~ "^"v"-" { print $3; exit }')
+	lib=
+	if [ -n "$deb" ]; then
+		d=$PWD/$A/openssl/$v
+		if [ ! -d "$d/root" ]; then
+			rm -rf "$d" && mkdir -p "$d"
+			(cd "$d" && apt-get -o APT::Sandbox::User=root download -qq \
+				"libssl3=$deb" >/dev/null &&
+				dpkg -x libssl3_*.deb root)
+		fi
+		lib=$d/root/usr/lib/x86_64-linux-gnu
+	elif [ "$v" != "$installed" ]; then
+		echo "audit:   OpenSSL $v: neither offered by apt nor installed here: not run"
+		continue
+	fi
+	got=$(LD_LIBRARY_PATH=$lib openssl version | sed 's/.*Library: OpenSSL \([^ ]*\).*/\1/; s/^OpenSSL \([^ ]*\).*/\1/')
+	[ "$got" = "$v" ] || { echo "audit: FAILED: loaded OpenSSL $got, not $v" >&2; exit 1; }
+	echo "audit:   OpenSSL $v${lib:+ (unpacked)}"
+	if ! (cd build && LD_LIBRARY_PATH=$lib ctest --output-on-failure --parallel 2 \
+		-R '^(unit_tlsio|unit_takeover|e2e_streams|e2e_interop|e2e_truncation|e2e_pg_pair)(-san)?$' \
+		>"../$A/openssl-$v.log" 2>&1); then
+		tail -n 40 "$A/openssl-$v.log"
+		echo "audit: FAILED: the takeover's tests on OpenSSL $v" >&2
+		exit 1
+	fi
+	grep -E "tests passed" "$A/openssl-$v.log" | sed 's/^/audit:     /'
+done
+echo "audit: ok"
