@@ -4,8 +4,9 @@ truncation test.  Python's ssl is the independent TLS peer; an SSLSocket's
 shutdown() ends TCP without a close_notify, unwrap() sends one.
 
   sink PORT               plain TCP server: per connection, read until
-                          the end and print "EOF <bytes>" or "RESET
-                          <bytes>" (a connection reset)
+                          the end and print "EOF <bytes> marks=<n>" or
+                          "RESET <bytes> marks=<n>" (a connection reset;
+                          n: how many times "STREAM2" came)
   app PORT [SEND]         plain TCP client: send SEND (default "ping"),
                           read until the end, print "EOF <data>" or
                           "RESET <data>"
@@ -51,16 +52,17 @@ def sink(port):
     ls = listener(port)
     while True:
         c, _ = ls.accept()
-        n = 0
+        got = b""
         try:
             while True:
                 b = c.recv(65536)
                 if not b:
-                    print("EOF", n, flush=True)
+                    end = "EOF"
                     break
-                n += len(b)
+                got += b
         except ConnectionResetError:
-            print("RESET", n, flush=True)
+            end = "RESET"
+        print(end, len(got), "marks=%d" % got.count(b"STREAM2"), flush=True)
         c.close()
 
 

@@ -29,7 +29,7 @@ start_sink db
 write_pair tcp "127.0.0.1:$KPORT"
 start_agent server "$T/server.conf"
 $TRUNC tlsclient "$SPORT" "$PKI" clean >/dev/null
-log_has db "^EOF 5$" || fail "clean end: the database saw $(tail -n 1 "$T/db.log")"
+log_has db "^EOF 5 " || fail "clean end: the database saw $(tail -n 1 "$T/db.log")"
 say "server agent, TLS client cutting TCP: the database gets a reset"
 $TRUNC tlsclient "$SPORT" "$PKI" cut >/dev/null
 log_has db "^RESET " || fail "cut end: the database saw $(tail -n 1 "$T/db.log")"
