@@ -1,7 +1,8 @@
 #!/bin/sh
 # Interop with independent TLS stacks, several MiB each way, checked by
 # digests: GnuTLS's gnutls-cli against the server agent (both kinds of
-# KeyUpdate, resumption), gnutls-serv with and without session tickets
+# KeyUpdate, resumption), openssl s_client asking for 512-byte records
+# (RFC 6066), gnutls-serv with and without session tickets
 # upstream of the client agent, Go's crypto/tls both ways with a
 # HelloRetryRequest forced, and Python's ssl both ways.  Every
 # connection's records are dbtls's own after the handshake.
@@ -52,6 +53,14 @@ grep -q "This is a resumed session" "$T/gnutls-r.log" || fail "not resumed"
 log_has server "resumed=yes records=dbtls" || fail "the server agent did not resume"
 [ "$(grep -c ' open .*records=openssl' "$T/server.log")" = 0 ] ||
 	fail "a connection stayed with OpenSSL"
+
+say "openssl s_client -maxfraglen 512: records it can take"
+head -c 200000 /dev/urandom | base64 -w 76 >"$T/mfl.txt"
+{ cat "$T/mfl.txt"; sleep 2; } | timeout 10 openssl s_client -quiet -tls1_3 \
+	-maxfraglen 512 -connect "127.0.0.1:$SPORT" -CAfile "$PKI/ca.crt" \
+	-cert "$PKI/app1.crt" -key "$PKI/app1.key" >"$T/mfl.out" 2>"$T/mfl.err" || true
+cmp -s "$T/mfl.txt" "$T/mfl.out" ||
+	fail "max fragment length: $(wc -c <"$T/mfl.out") of $(wc -c <"$T/mfl.txt") bytes back: $(tail -n 3 "$T/mfl.err")"
 
 say "Go crypto/tls client, HelloRetryRequest forced: 8 MiB each way"
 export GOPATH="$T/go" GOCACHE="$T/go/cache" GOFLAGS=-mod=mod
