@@ -7,21 +7,8 @@
  * the socket), through tlsin, which copies only a partial record left at
  * the end.  Writes go straight into the caller's queue.
  *
- * The takeover is safe by construction, not by counting (SECURITY.md):
- *  - Sending: OpenSSL's last record is a KeyUpdate, and rec13 seals under
- *    the next traffic secret from sequence number 0.  No key OpenSSL has
- *    sealed under is ever used by rec13, and no sequence number is
- *    carried over from OpenSSL.  The write BIO is then detached: nothing
- *    OpenSSL might still produce has a way out.
- *  - Receiving: the handshake ends at a record boundary, so the peer's
- *    first application record is number 0 under its first secret.  A
- *    server frees OpenSSL at once.  A client keeps it only to read the
- *    session tickets that come first: each record is opened by rec13,
- *    and only one that holds nothing but tickets (which need no answer)
- *    is handed to OpenSSL; the first other record frees OpenSSL.
- *  - The message callback only checks that OpenSSL did as expected
- *    (no record read past the Finished, none written after the
- *    KeyUpdate); if not, OpenSSL keeps the connection.
+ * After a TLS 1.3 handshake the records move from OpenSSL to rec13
+ * (takeover.c says how, and why no nonce can be used twice).
  * OpenSSL keeps the records too for TLS 1.2, and for OpenSSL versions
  * the takeover was not tested on (tlsio_ctx_init).  On failure the
  * OpenSSL error queue and the verification result become one readable
@@ -38,57 +25,11 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
-#include "common/hsmsg.h"
 #include "common/log.h"
-#include "common/rec13.h"
-#include "common/tlsin.h"
-#include "common/tlsio.h"
-
-/* Change keys well before AES-GCM's limit of 2^24.5 records (RFC 8446 5.5). */
-#define REKEY_RECORDS	(1ULL << 24)
-
-enum { RX, TX };	/* directions, as OpenSSL's write_p */
-
-struct tlsio {
-	SSL		*ssl;		/* NULL once OpenSSL is done */
-	struct rec13	*rec[2];	/* a direction taken over from OpenSSL */
-	struct rec13	 recs[2];	/* their storage */
-	struct tlsin	 input;		/* ciphertext lent and kept */
-	struct hsmsg	 hs;		/* the peer's post-handshake messages */
-	uint8_t		*plain;		/* opened, not yet read (small caps) */
-	size_t		 plain_off;
-	size_t		 plain_len;
-	size_t		 plain_max;	/* content per record we send */
-	size_t		 ossl_allow;	/* input bytes OpenSSL may still read */
-	struct tlsio_sink sink;
-	/* Until taken over: what OpenSSL tells the callbacks. */
-	uint8_t		 secret[2][REC13_SECRET_MAX];	/* client, server */
-	size_t		 secret_len[2];
-	uint64_t	 nrec[2];	/* records after a Finished or KeyUpdate */
-	unsigned	 finished[2];	/* that side's Finished is through */
-	unsigned	 tickets;	/* NewSessionTickets given to OpenSSL */
-#ifdef DBTLS_NONCE_LEDGER
-	struct rec13	 shadow;	/* OpenSSL's sending, for the ledger */
-#endif
-	unsigned	 server:1;
-	unsigned	 ku_sent:1;	/* OpenSSL wrote its KeyUpdate */
-	unsigned	 tickets_open:1; /* a client: OpenSSL reads tickets */
-	unsigned	 rx_closed:1;	/* close_notify received */
-	unsigned	 shut_sent:1;
-	unsigned	 failed:1;
-	const char	*version;	/* set when the handshake completes */
-	const char	*cipher;
-	int		 resumed;
-	char		 error[384];
-};
+#include "common/tlsio_impl.h"
 
 static BIO_METHOD *bio_method;
-static int ex_index = -1;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-static enum tlsio_rc fail(struct tlsio *t, uint8_t alert, const char *fmt,
-    ...) __attribute__((format(printf, 3, 4)));
-static enum tlsio_rc failed(struct tlsio *t, int sslerr);
 
 /* ------------------------------------------------------------ input */
 
@@ -100,7 +41,7 @@ bio_read_cb(BIO *b, char *buf, int len)
 
 	BIO_clear_retry_flags(b);
 	/* Once the records are ours, OpenSSL reads only the records of
-	 * tickets handed to it (read_tickets). */
+	 * tickets handed to it (takeover_read_tickets). */
 	if (t->rec[RX] != NULL && want > t->ossl_allow)
 		want = t->ossl_allow;
 	if ((n = tlsin_read(&t->input, buf, want)) > 0) {
@@ -113,11 +54,11 @@ bio_read_cb(BIO *b, char *buf, int len)
 }
 
 /*
- * next_record: the next whole record of ours: 1; 0 if it has not fully
+ * tlsio_next_record: the next whole record of ours: 1; 0 if it has not fully
  * arrived; -1 on a bad header or no memory, said in t->error.
  */
-static int
-next_record(struct tlsio *t, const uint8_t **rec, size_t *len)
+int
+tlsio_next_record(struct tlsio *t, const uint8_t **rec, size_t *len)
 {
 	const uint8_t *h;
 
@@ -131,22 +72,22 @@ next_record(struct tlsio *t, const uint8_t **rec, size_t *len)
 		 * after the handshake; 5.2: too long is an overflow. */
 		h = *rec;
 		if (h[0] == 20)
-			fail(t, SSL_AD_UNEXPECTED_MESSAGE, "a ChangeCipherSpec "
+			tlsio_fail(t, SSL_AD_UNEXPECTED_MESSAGE, "a ChangeCipherSpec "
 			    "record after the handshake");
 		else if (h[0] != REC13_APPLICATION_DATA)
-			fail(t, SSL_AD_UNEXPECTED_MESSAGE, "an unencrypted "
+			tlsio_fail(t, SSL_AD_UNEXPECTED_MESSAGE, "an unencrypted "
 			    "record (type %u) after the handshake", h[0]);
 		else if (h[1] == 3 && h[2] == 3 && ((size_t)h[3] << 8 | h[4]) >
 		    REC13_BODY_MAX)
-			fail(t, SSL_AD_RECORD_OVERFLOW, "a record of %zu bytes, "
+			tlsio_fail(t, SSL_AD_RECORD_OVERFLOW, "a record of %zu bytes, "
 			    "over 2^14 + 256", (size_t)h[3] << 8 | h[4]);
 		else
-			fail(t, SSL_AD_DECODE_ERROR, "malformed TLS record "
+			tlsio_fail(t, SSL_AD_DECODE_ERROR, "malformed TLS record "
 			    "header %02x %02x %02x %02x %02x", h[0], h[1], h[2],
 			    h[3], h[4]);
 		return -1;
 	default:
-		fail(t, 0, "out of memory");
+		tlsio_fail(t, 0, "out of memory");
 		return -1;
 	}
 }
@@ -196,8 +137,8 @@ bio_write_cb(BIO *b, const char *buf, int len)
 	struct tlsio *t = BIO_get_data(b);
 
 	BIO_clear_retry_flags(b);
-	/* Once sending is ours, OpenSSL's record numbers are stale: a
-	 * record from it would break the stream, so it fails instead. */
+	/* Once sending is ours the BIO is detached (takeover.c): this is
+	 * only a second lock on a door that is already gone. */
 	if (t->rec[TX] != NULL || emit(t, buf, (size_t)len) != 0)
 		return -1;
 	return len;
@@ -248,109 +189,13 @@ key_update(struct tlsio *t)
 	return 0;
 }
 
-/* ------------------------------------------------------------ callbacks */
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* keylog_cb: keep the application traffic secrets of our connections. */
-static void
-keylog_cb(const SSL *ssl, const char *line)
-{
-	static const char *const labels[2] = {
-		"CLIENT_TRAFFIC_SECRET_0 ", "SERVER_TRAFFIC_SECRET_0 ",
-	};
-	struct tlsio *t = SSL_get_ex_data(ssl, ex_index);
-	const char *hex;
-
-	for (int i = 0; t != NULL && i < 2; i++) {
-		size_t n = 0;
-
-		if (strncmp(line, labels[i], strlen(labels[i])) != 0 ||
-		    (hex = strchr(line + strlen(labels[i]), ' ')) == NULL)
-			continue;
-		/* "LABEL <client random> <secret>", both in hex */
-		for (hex++; n < REC13_SECRET_MAX && hexval(hex[0]) >= 0 &&
-		    hexval(hex[1]) >= 0; hex += 2)
-			t->secret[i][n++] = (uint8_t)(hexval(hex[0]) << 4 |
-			    hexval(hex[1]));
-		t->secret_len[i] = *hex == '\0' ? n : 0;
-	}
-}
-
-#ifdef DBTLS_NONCE_LEDGER
-/* shadow_note: OpenSSL seals a record of its own: into the ledger. */
-static void
-shadow_note(struct tlsio *t, SSL *ssl)
-{
-	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
-	int side = t->server;
-
-	/* Without the key log (no takeover on this context) rec13 never
-	 * seals on this connection: OpenSSL's nonces are its own affair. */
-	if (SSL_version(ssl) != TLS1_3_VERSION || c == NULL ||
-	    (t->shadow.secret_len == 0 && t->secret_len[side] == 0))
-		return;
-	if (t->shadow.secret_len == 0 && rec13_init(&t->shadow, 1,
-	    SSL_CIPHER_get_protocol_id(c), t->secret[side],
-	    t->secret_len[side], 0) != 0) {
-		fprintf(stderr, "dbtls nonce ledger: out of memory\n");
-		abort();
-	}
-	rec13_note(&t->shadow, "OpenSSL");
-}
-#endif
-
-/*
- * msg_cb: count the records after each side's Finished (or our
- * KeyUpdate), which take_over checks, and note OpenSSL's sealing in
- * ledger builds.  A message is reported after its record's header.
- */
-static void
-msg_cb(int write_p, int version, int content_type, const void *buf,
-    size_t len, SSL *ssl, void *arg)
-{
-	struct tlsio *t = arg;
-	const uint8_t *p = buf;
-
-	(void)version;
-	if (content_type == SSL3_RT_HEADER && t->finished[write_p]) {
-		t->nrec[write_p]++;
-#ifdef DBTLS_NONCE_LEDGER
-		if (write_p)
-			shadow_note(t, ssl);
-#endif
-	} else if (content_type == SSL3_RT_HANDSHAKE && len > 0) {
-		if (p[0] == SSL3_MT_FINISHED) {
-			t->finished[write_p] = 1;
-			t->nrec[write_p] = 0;
-		} else if (p[0] == SSL3_MT_KEY_UPDATE && write_p) {
-			t->ku_sent = 1;
-			t->nrec[TX] = 0;
-#ifdef DBTLS_NONCE_LEDGER
-			if (t->shadow.secret_len != 0 &&
-			    rec13_update(&t->shadow) != 0)
-				abort();
-#endif
-		}
-	}
-	(void)ssl;
-}
-
 static void
 init_once(void)
 {
 	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
 	    "dbtls");
 
-	ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-	if (m == NULL || !BIO_meth_set_read(m, bio_read_cb) ||
+	if (takeover_init() != 0 || m == NULL || !BIO_meth_set_read(m, bio_read_cb) ||
 	    !BIO_meth_set_write(m, bio_write_cb) ||
 	    !BIO_meth_set_ctrl(m, bio_ctrl_cb)) {
 		BIO_meth_free(m);
@@ -359,110 +204,15 @@ init_once(void)
 	bio_method = m;
 }
 
-/*
- * The OpenSSL releases the takeover is tested on (scripts/audit.sh runs
- * the tests on each): it relies on the key log callback, the order of
- * message callbacks and OpenSSL reading and writing nothing beyond what
- * it was asked to, which OpenSSL documents only in part.
- */
-static const unsigned long tested[] = {
-	0x30000110UL,	/* 3.0.17 */
-	0x30000130UL,	/* 3.0.19 */
-	0x30000140UL,	/* 3.0.20 */
-	0x30000160UL,	/* 3.0.22 */
-};
-
-int
-tlsio_takeover_tested(void)
-{
-	unsigned long v = OpenSSL_version_num() & ~0xfUL;	/* status */
-
-	for (size_t i = 0; i < sizeof(tested) / sizeof(tested[0]); i++)
-		if (v == tested[i] && OPENSSL_VERSION_NUMBER >> 20 == v >> 20)
-			return 1;
-	return 0;
-}
-
-int
-tlsio_ctx_init(SSL_CTX *ctx)
-{
-	if (!tlsio_takeover_tested())
-		return -1;
-	SSL_CTX_set_keylog_callback(ctx, keylog_cb);
-	return 0;
-}
-
-/* ------------------------------------------------------------ takeover */
-
-/* max_content: what the peer lets us put in a record (RFC 6066 4). */
-static size_t
-max_content(SSL *ssl)
-{
-	SSL_SESSION *sess = SSL_get_session(ssl);
-	uint8_t mode = sess ? SSL_SESSION_get_max_fragment_length(sess) : 0;
-
-	if (mode >= TLSEXT_max_fragment_length_512 &&
-	    mode <= TLSEXT_max_fragment_length_4096)
-		return (size_t)512 << (mode - TLSEXT_max_fragment_length_512);
-	return REC13_PLAIN_MAX;
-}
+/* ----------------------------------------------------- OpenSSL's end */
 
 /*
- * take_over: when a TLS 1.3 handshake completes, move the records from
- * OpenSSL to rec13 in both directions, or leave them all with OpenSSL.
- * 0, or -1 if the connection is lost (said in t->error).
- */
-static int
-take_over(struct tlsio *t)
-{
-	const SSL_CIPHER *c = SSL_get_current_cipher(t->ssl);
-	int own = t->server, peer = !t->server;	/* secret[]: 1 server */
-	unsigned suite;
-
-	if (SSL_version(t->ssl) != TLS1_3_VERSION || c == NULL ||
-	    t->secret_len[own] == 0 || t->secret_len[peer] == 0 ||
-	    !t->finished[RX] || t->nrec[RX] != 0 || SSL_has_pending(t->ssl))
-		return 0;	/* OpenSSL goes on, for the whole connection */
-	/* OpenSSL's last record: a KeyUpdate.  It then holds the next key
-	 * but never seals under it: its write BIO goes below. */
-	ERR_clear_error();
-	if (SSL_key_update(t->ssl, SSL_KEY_UPDATE_NOT_REQUESTED) != 1) {
-		ERR_clear_error();
-		return 0;
-	}
-	if (SSL_do_handshake(t->ssl) != 1 || !t->ku_sent || t->nrec[TX] != 0) {
-		t->failed = 1;
-		failed(t, SSL_ERROR_SSL);
-		return -1;
-	}
-	suite = SSL_CIPHER_get_protocol_id(c);
-	if (rec13_init(&t->recs[TX], 1, suite, t->secret[own],
-	    t->secret_len[own], 0) != 0 || rec13_update(&t->recs[TX]) != 0 ||
-	    rec13_init(&t->recs[RX], 0, suite, t->secret[peer],
-	    t->secret_len[peer], 0) != 0) {
-		t->failed = 1;
-		snprintf(t->error, sizeof(t->error), "cannot take the records "
-		    "over from OpenSSL (out of memory)");
-		return -1;
-	}
-	OPENSSL_cleanse(t->secret, sizeof(t->secret));
-	t->secret_len[0] = t->secret_len[1] = 0;
-	t->rec[TX] = &t->recs[TX];
-	t->rec[RX] = &t->recs[RX];
-	t->plain_max = max_content(t->ssl);
-	hsmsg_init(&t->hs, !t->server);
-	SSL_set0_wbio(t->ssl, NULL);	/* OpenSSL has no way out now */
-	t->tickets_open = !t->server;
-	return 0;
-}
-
-/*
- * free_ssl: free OpenSSL's connection.  OpenSSL takes one freed without
+ * tlsio_free_ssl: free OpenSSL's connection.  OpenSSL takes one freed without
  * its own close_notify for one cut short and stops resuming its session;
  * once the records are ours, only a failure means that.
  */
-static void
-free_ssl(struct tlsio *t)
+void
+tlsio_free_ssl(struct tlsio *t)
 {
 	if (t->ssl != NULL && t->rec[TX] != NULL && !t->failed)
 		SSL_set_shutdown(t->ssl, SSL_SENT_SHUTDOWN);
@@ -476,10 +226,25 @@ static void
 release(struct tlsio *t)
 {
 	if (t->rec[TX] != NULL && !t->tickets_open)
-		free_ssl(t);
+		tlsio_free_ssl(t);
 }
 
 /* ------------------------------------------------------------ api */
+
+int
+tlsio_takeover_tested(void)
+{
+	return takeover_tested();
+}
+
+int
+tlsio_ctx_init(SSL_CTX *ctx)
+{
+	if (!takeover_tested())
+		return -1;
+	takeover_install(ctx);
+	return 0;
+}
 
 struct tlsio *
 tlsio_new(SSL_CTX *ctx, int server, const struct tlsio_sink *sink)
@@ -493,7 +258,7 @@ tlsio_new(SSL_CTX *ctx, int server, const struct tlsio_sink *sink)
 	t->server = server != 0;
 	t->plain_max = REC13_PLAIN_MAX;
 	pthread_once(&once, init_once);
-	if (bio_method == NULL || ex_index < 0 ||
+	if (bio_method == NULL ||
 	    (t->ssl = SSL_new(ctx)) == NULL ||
 	    (b = BIO_new(bio_method)) == NULL) {
 		SSL_free(t->ssl);
@@ -504,10 +269,8 @@ tlsio_new(SSL_CTX *ctx, int server, const struct tlsio_sink *sink)
 	BIO_set_data(b, t);
 	BIO_set_init(b, 1);
 	SSL_set_bio(t->ssl, b, b);	/* SSL owns it now */
-	SSL_set_ex_data(t->ssl, ex_index, t);
-	SSL_set_msg_callback(t->ssl, msg_cb);
-	SSL_set_msg_callback_arg(t->ssl, t);
-	if (SSL_CTX_get_keylog_callback(ctx) == keylog_cb) {
+	takeover_bind(t);
+	if (takeover_installed(ctx)) {
 		(void)rec13_prepare(&t->recs[RX], 0);
 		(void)rec13_prepare(&t->recs[TX], 1);
 	}
@@ -523,7 +286,7 @@ tlsio_free(struct tlsio *t)
 {
 	if (t == NULL)
 		return;
-	free_ssl(t);
+	tlsio_free_ssl(t);
 	rec13_clear(&t->recs[RX]);
 	rec13_clear(&t->recs[TX]);
 #ifdef DBTLS_NONCE_LEDGER
@@ -556,9 +319,9 @@ tlsio_offloaded(const struct tlsio *t)
 	return t->rec[TX] != NULL && t->rec[RX] != NULL;
 }
 
-/* failed: turn OpenSSL's error state into a sentence in t->error. */
-static enum tlsio_rc
-failed(struct tlsio *t, int sslerr)
+/* tlsio_failed: turn OpenSSL's error state into a sentence in t->error. */
+enum tlsio_rc
+tlsio_failed(struct tlsio *t, int sslerr)
 {
 	long vr = SSL_get_verify_result(t->ssl);
 	char q[256];
@@ -582,9 +345,9 @@ failed(struct tlsio *t, int sslerr)
 	return TLSIO_FAILED;
 }
 
-/* fail: our own records went wrong: say why, and tell the peer if we can. */
-static enum tlsio_rc
-fail(struct tlsio *t, uint8_t alert, const char *fmt, ...)
+/* tlsio_fail: our own records went wrong: say why, tell the peer if we can. */
+enum tlsio_rc
+tlsio_fail(struct tlsio *t, uint8_t alert, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -614,7 +377,7 @@ classify(struct tlsio *t, int ret)
 		return TLSIO_CLOSED;
 	default:
 		t->failed = 1;
-		return failed(t, e);
+		return tlsio_failed(t, e);
 	}
 }
 
@@ -631,7 +394,7 @@ tlsio_handshake(struct tlsio *t)
 	t->version = SSL_get_version(t->ssl);
 	t->cipher = SSL_get_cipher_name(t->ssl);
 	t->resumed = SSL_session_reused(t->ssl);
-	return take_over(t) == 0 ? TLSIO_OK : TLSIO_FAILED;
+	return takeover_start(t) == 0 ? TLSIO_OK : TLSIO_FAILED;
 }
 
 /* post_handshake: one handshake record's messages, in our records. */
@@ -641,13 +404,13 @@ post_handshake(struct tlsio *t, const uint8_t *p, size_t n)
 	struct hsmsg_result res;
 
 	if (hsmsg_record(&t->hs, p, n, &res) != 0)
-		return fail(t, res.alert, "%s", res.why);
+		return tlsio_fail(t, res.alert, "%s", res.why);
 	if (res.key_update < 0)
 		return TLSIO_OK;	/* tickets: we keep the first only */
 	/* The last message before the peer's key changes. */
 	if (rec13_update(t->rec[RX]) != 0 || (res.key_update == 1 &&
 	    !t->shut_sent && key_update(t) != 0))
-		return fail(t, SSL_AD_INTERNAL_ERROR, "KeyUpdate failed");
+		return tlsio_fail(t, SSL_AD_INTERNAL_ERROR, "KeyUpdate failed");
 	return TLSIO_OK;
 }
 
@@ -657,61 +420,15 @@ refused(struct tlsio *t, int r)
 {
 	switch (r) {
 	case REC13_OVERFLOW:
-		return fail(t, SSL_AD_RECORD_OVERFLOW, "a record whose inner "
+		return tlsio_fail(t, SSL_AD_RECORD_OVERFLOW, "a record whose inner "
 		    "plaintext is over 2^14 + 1 bytes");
 	case REC13_NO_TYPE:
-		return fail(t, SSL_AD_UNEXPECTED_MESSAGE, "a record of padding "
+		return tlsio_fail(t, SSL_AD_UNEXPECTED_MESSAGE, "a record of padding "
 		    "only, with no content type");
 	default:
-		return fail(t, SSL_AD_BAD_RECORD_MAC, "bad record MAC or "
+		return tlsio_fail(t, SSL_AD_BAD_RECORD_MAC, "bad record MAC or "
 		    "malformed record: data forged or damaged");
 	}
-}
-
-/*
- * read_tickets: a client hands OpenSSL the records that hold only
- * session tickets, each opened first by rec13 to see; the first other
- * record ends OpenSSL's part.  TLSIO_OK then, or AGAIN or FAILED.
- */
-static enum tlsio_rc
-read_tickets(struct tlsio *t)
-{
-	while (t->tickets_open) {
-		struct hsmsg hs = t->hs;
-		struct hsmsg_result res;
-		uint64_t seq = t->rec[RX]->seq;
-		const uint8_t *rec;
-		size_t len, n, got;
-		uint8_t type;
-		int r;
-
-		if ((r = next_record(t, &rec, &len)) <= 0)
-			return r == 0 ? TLSIO_AGAIN : TLSIO_FAILED;
-		if (t->plain == NULL &&
-		    (t->plain = malloc(REC13_BODY_MAX)) == NULL)
-			return fail(t, 0, "out of memory");
-		r = rec13_open(t->rec[RX], rec, len, t->plain, &n, &type);
-		if (r != 0 || type != REC13_HANDSHAKE ||
-		    hsmsg_record(&hs, t->plain, n, &res) != 0 ||
-		    res.key_update >= 0) {
-			/* Not for OpenSSL: read_own opens it again. */
-			OPENSSL_cleanse(t->plain, len - REC13_HEADER);
-			t->rec[RX]->seq = seq;
-			free_ssl(t);
-			return TLSIO_OK;
-		}
-		OPENSSL_cleanse(t->plain, n);
-		t->hs = hs;
-		t->ossl_allow = len;
-		ERR_clear_error();
-		r = SSL_read_ex(t->ssl, t->plain, 1, &got);
-		if (r == 1 || SSL_get_error(t->ssl, r) != SSL_ERROR_WANT_READ ||
-		    t->ossl_allow != 0)
-			return fail(t, SSL_AD_INTERNAL_ERROR, "OpenSSL did not "
-			    "take the session ticket");
-		t->tickets += res.tickets;
-	}
-	return TLSIO_OK;
 }
 
 /* read_own: open our records until content is found for p. */
@@ -737,13 +454,13 @@ read_own(struct tlsio *t, uint8_t *p, size_t cap, size_t *got)
 			return TLSIO_CLOSED;
 		if (t->failed)
 			return TLSIO_FAILED;
-		if ((r = next_record(t, &rec, &len)) <= 0)
+		if ((r = tlsio_next_record(t, &rec, &len)) <= 0)
 			return r == 0 ? TLSIO_AGAIN : TLSIO_FAILED;
 		out = p;
 		if (cap < len - REC13_HEADER - REC13_TAG) {
 			if (t->plain == NULL &&
 			    (t->plain = malloc(REC13_BODY_MAX)) == NULL)
-				return fail(t, 0, "out of memory");
+				return tlsio_fail(t, 0, "out of memory");
 			out = t->plain;
 		}
 		r = rec13_open(t->rec[RX], rec, len, out, &n, &type);
@@ -751,10 +468,10 @@ read_own(struct tlsio *t, uint8_t *p, size_t cap, size_t *got)
 		if (r != 0)
 			return refused(t, r);
 		if (type != REC13_HANDSHAKE && hsmsg_busy(&t->hs))
-			return fail(t, SSL_AD_UNEXPECTED_MESSAGE, "a record of "
+			return tlsio_fail(t, SSL_AD_UNEXPECTED_MESSAGE, "a record of "
 			    "type %u inside a handshake message", type);
 		if (n > t->plain_max)
-			return fail(t, SSL_AD_RECORD_OVERFLOW, "a record of %zu "
+			return tlsio_fail(t, SSL_AD_RECORD_OVERFLOW, "a record of %zu "
 			    "bytes, over the %zu negotiated", n, t->plain_max);
 		switch (type) {
 		case REC13_APPLICATION_DATA:
@@ -769,13 +486,13 @@ read_own(struct tlsio *t, uint8_t *p, size_t cap, size_t *got)
 			continue;
 		case REC13_ALERT:
 			if (n != 2)
-				return fail(t, SSL_AD_DECODE_ERROR,
+				return tlsio_fail(t, SSL_AD_DECODE_ERROR,
 				    "malformed alert");
 			if (out[1] == SSL_AD_CLOSE_NOTIFY) {
 				t->rx_closed = 1;
 				continue;
 			}
-			return fail(t, 0, "peer sent alert: %s",
+			return tlsio_fail(t, 0, "peer sent alert: %s",
 			    SSL_alert_desc_string_long(out[1]));
 		case REC13_HANDSHAKE:
 			if ((rc = post_handshake(t, out, n)) != TLSIO_OK)
@@ -783,14 +500,14 @@ read_own(struct tlsio *t, uint8_t *p, size_t cap, size_t *got)
 			continue;
 		case REC13_PRIVATE:
 			if (n != 1 || cap == 0)
-				return fail(t, SSL_AD_DECODE_ERROR,
+				return tlsio_fail(t, SSL_AD_DECODE_ERROR,
 				    "malformed control record");
 			if (out != p)
 				*p = out[0];
 			*got = 1;
 			return TLSIO_CONTROL;
 		default:
-			return fail(t, SSL_AD_UNEXPECTED_MESSAGE, "unexpected "
+			return tlsio_fail(t, SSL_AD_UNEXPECTED_MESSAGE, "unexpected "
 			    "record type %u", type);
 		}
 	}
@@ -810,7 +527,7 @@ tlsio_read(struct tlsio *t, void *p, size_t cap, size_t *got)
 	}
 	if (t->failed)
 		return TLSIO_FAILED;
-	if ((rc = read_tickets(t)) != TLSIO_OK)
+	if ((rc = takeover_read_tickets(t)) != TLSIO_OK)
 		return rc;
 	release(t);
 	if (cap > 0 && t->plain != NULL && t->plain_len == 0) {
@@ -831,7 +548,7 @@ tlsio_write(struct tlsio *t, const void *p, size_t n)
 	if (t->rec[TX] == NULL) {
 		ERR_clear_error();
 		if (SSL_write_ex(t->ssl, p, n, &done) != 1 || done != n) {
-			failed(t, SSL_ERROR_SSL);
+			tlsio_failed(t, SSL_ERROR_SSL);
 			return -1;
 		}
 		return 0;
@@ -847,7 +564,7 @@ tlsio_write(struct tlsio *t, const void *p, size_t n)
 
 		if ((t->rec[TX]->seq >= REKEY_RECORDS && key_update(t) != 0) ||
 		    seal(t, REC13_APPLICATION_DATA, s, take) != 0) {
-			fail(t, 0, "cannot seal a record (out of memory)");
+			tlsio_fail(t, 0, "cannot seal a record (out of memory)");
 			return -1;
 		}
 		s += take;
