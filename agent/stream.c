@@ -212,11 +212,15 @@ stream_end(struct stream *s, int failed, const char *fmt, ...)
 		sock_close(&s->sock);
 }
 
+/* Cut short, and said so: each stream's other side is reset (through
+ * an ABORT, or a link closed without close_notify), never shut. */
 void
 stream_close_all(struct worker *w, const char *why)
 {
-	while (w->streams != NULL)
-		stream_end(w->streams, 0, "%s", why);
+	while (w->streams != NULL) {
+		w->streams->reset = 1;
+		stream_end(w->streams, 1, "%s", why);
+	}
 }
 
 static void

@@ -75,6 +75,12 @@ begin(struct hsmsg *h, struct hsmsg_result *res)
 }
 
 int
+hsmsg_tickets_only(const struct hsmsg *h)
+{
+	return h->have == 0 || h->hdr[0] == MT_NEW_SESSION_TICKET;
+}
+
+int
 hsmsg_record(struct hsmsg *h, const uint8_t *p, size_t n,
     struct hsmsg_result *res)
 {

@@ -45,4 +45,11 @@ int	hsmsg_record(struct hsmsg *h, const uint8_t *p, size_t n,
  */
 int	hsmsg_busy(const struct hsmsg *h);
 
+/*
+ * hsmsg_tickets_only(h): 1 unless a message other than a ticket is
+ * part-way through (its header begun): what a record may leave behind
+ * for a reader that takes only tickets.
+ */
+int	hsmsg_tickets_only(const struct hsmsg *h);
+
 #endif

@@ -1,31 +1,33 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ledger.c: the set of (key, nonce) pairs sealed in this process, kept
- * as 16 bytes of SHA-256 each in an open-addressing table that doubles
- * at half full.  Test builds only: it grows with every record.
+ * whole (so two pairs never look alike) in an open-addressing table that
+ * doubles at half full.  It allocates with malloc, not OpenSSL, so tests
+ * that make OpenSSL's allocations fail do not touch it.  Test builds
+ * only: it grows with every record.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "common/ledger.h"
 
-#define ENTRY	16
+#define ENTRY	(1 + 32 + 12)	/* key length, key, nonce */
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t *table;		/* cap entries; all-zero means empty */
 static size_t cap, count;
 
+/* slot_of: FNV-1a over the entry, for its first slot. */
 static size_t
 slot_of(const uint8_t *e, size_t n)
 {
-	size_t h;
+	uint64_t h = 0xcbf29ce484222325ULL;
 
-	memcpy(&h, e, sizeof(h));
-	return h & (n - 1);
+	for (size_t i = 0; i < ENTRY; i++)
+		h = (h ^ e[i]) * 0x100000001b3ULL;
+	return (size_t)h & (n - 1);
 }
 
 /* insert: 1 if e was new, 0 if it was there. */
@@ -69,21 +71,18 @@ void
 ledger_note(const uint8_t *key, size_t klen, const uint8_t nonce[12],
     const char *who)
 {
-	uint8_t in[32 + 12], md[EVP_MAX_MD_SIZE];
-	unsigned mdlen;
+	uint8_t e[ENTRY] = { 0 };
 	int fresh;
 
-	if (klen > 32)
+	if (klen == 0 || klen > 32)
 		abort();
-	memcpy(in, key, klen);
-	memcpy(in + klen, nonce, 12);
-	if (EVP_Digest(in, klen + 12, md, &mdlen, EVP_sha256(), NULL) != 1)
-		abort();
-	md[0] |= 1;		/* never the empty slot's all-zero */
+	e[0] = (uint8_t)klen;	/* never 0: an empty slot is all zeros */
+	memcpy(e + 1, key, klen);
+	memcpy(e + 1 + 32, nonce, 12);
 	pthread_mutex_lock(&lock);
 	if (2 * (count + 1) > cap)
 		grow();
-	fresh = insert(table, cap, md);
+	fresh = insert(table, cap, e);
 	count += (size_t)fresh;
 	pthread_mutex_unlock(&lock);
 	if (!fresh) {

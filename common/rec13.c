@@ -135,13 +135,17 @@ rec13_update(struct rec13 *r)
 {
 	uint8_t next[REC13_SECRET_MAX];
 
+	r->dead = 1;		/* until the new key and IV are both in */
 	if (expand_label(r->md, r->secret, r->secret_len, "traffic upd",
 	    next, r->secret_len) != 0)
 		return -1;
 	memcpy(r->secret, next, r->secret_len);
 	OPENSSL_cleanse(next, sizeof(next));
 	r->seq = 0;
-	return derive(r, NULL);
+	if (derive(r, NULL) != 0)
+		return -1;
+	r->dead = 0;
+	return 0;
 }
 
 /* nonce: the IV XOR the sequence number (RFC 8446 5.3). */
@@ -159,6 +163,8 @@ start(struct rec13 *r)
 {
 	uint8_t iv[12];
 
+	if (r->dead)
+		return -1;
 	nonce(r, iv);
 	return EVP_CipherInit_ex(r->ctx, NULL, NULL, NULL, iv, r->enc) == 1 ?
 	    0 : -1;

@@ -35,6 +35,7 @@ struct rec13 {
 	uint8_t		 iv[12];
 	uint64_t	 seq;		/* records sealed or opened so far */
 	int		 enc;
+	int		 dead;		/* a key change failed: seals nothing */
 #ifdef DBTLS_NONCE_LEDGER
 	uint8_t		 key[32];	/* for the ledger's notes */
 	size_t		 key_len;
@@ -59,7 +60,11 @@ int	rec13_init(struct rec13 *r, int enc, unsigned suite,
 	    const uint8_t *secret, size_t len, uint64_t seq);
 void	rec13_clear(struct rec13 *r);
 
-/* rec13_update(r): the next traffic secret (KeyUpdate).  0 or -1. */
+/*
+ * rec13_update(r): the next traffic secret (KeyUpdate).  0, or -1: then
+ * r is dead (its key and nonce are half changed) and seals and opens
+ * nothing more, so that no half-changed state can reuse a nonce.
+ */
 int	rec13_update(struct rec13 *r);
 
 /*

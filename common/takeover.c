@@ -190,13 +190,9 @@ max_content(SSL *ssl)
 	return REC13_PLAIN_MAX;
 }
 
-/*
- * takeover_start: when a TLS 1.3 handshake completes, move the records from
- * OpenSSL to rec13 in both directions, or leave them all with OpenSSL.
- * 0, or -1 if the connection is lost (said in t->error).
- */
-int
-takeover_start(struct tlsio *t)
+/* hand_over: takeover_start's work: 1 taken over, 0 not, -1 lost. */
+static int
+hand_over(struct tlsio *t)
 {
 	const SSL_CIPHER *c = SSL_get_current_cipher(t->ssl);
 	int own = t->server, peer = !t->server;	/* secret[]: 1 server */
@@ -205,7 +201,7 @@ takeover_start(struct tlsio *t)
 	if (SSL_version(t->ssl) != TLS1_3_VERSION || c == NULL ||
 	    t->secret_len[own] == 0 || t->secret_len[peer] == 0 ||
 	    !t->finished[RX] || t->nrec[RX] != 0 || SSL_has_pending(t->ssl))
-		return 0;	/* OpenSSL goes on, for the whole connection */
+		return 0;
 	/* OpenSSL's last record: a KeyUpdate.  It then holds the next key
 	 * but never seals under it: its write BIO goes below. */
 	ERR_clear_error();
@@ -228,15 +224,33 @@ takeover_start(struct tlsio *t)
 		    "over from OpenSSL (out of memory)");
 		return -1;
 	}
-	OPENSSL_cleanse(t->secret, sizeof(t->secret));
-	t->secret_len[0] = t->secret_len[1] = 0;
 	t->rec[TX] = &t->recs[TX];
 	t->rec[RX] = &t->recs[RX];
 	t->plain_max = max_content(t->ssl);
 	hsmsg_init(&t->hs, !t->server);
-	SSL_set0_wbio(t->ssl, NULL);	/* OpenSSL has no way out now */
+	/* OpenSSL has no way out now; and, as it may still read tickets,
+	 * it is told it has said goodbye, so that it seals no alert either
+	 * (it refuses all but close_notify then). */
+	SSL_set0_wbio(t->ssl, NULL);
+	SSL_set_shutdown(t->ssl, SSL_SENT_SHUTDOWN);
 	t->tickets_open = !t->server;
-	return 0;
+	return 1;
+}
+
+/*
+ * takeover_start: when a TLS 1.3 handshake completes, move the records from
+ * OpenSSL to rec13 in both directions, or leave them all with OpenSSL.
+ * Either way the traffic secrets are wiped.  0, or -1 if the connection
+ * is lost (said in t->error).
+ */
+int
+takeover_start(struct tlsio *t)
+{
+	int rc = hand_over(t);
+
+	OPENSSL_cleanse(t->secret, sizeof(t->secret));
+	t->secret_len[0] = t->secret_len[1] = 0;
+	return rc < 0 ? -1 : 0;
 }
 
 /*
@@ -264,7 +278,7 @@ takeover_read_tickets(struct tlsio *t)
 		r = rec13_open(t->rec[RX], rec, len, t->plain, &n, &type);
 		if (r != 0 || type != REC13_HANDSHAKE ||
 		    hsmsg_record(&hs, t->plain, n, &res) != 0 ||
-		    res.key_update >= 0) {
+		    res.key_update >= 0 || !hsmsg_tickets_only(&hs)) {
 			/* Not for OpenSSL: read_own opens it again. */
 			OPENSSL_cleanse(t->plain, len - REC13_HEADER);
 			t->rec[RX]->seq = seq;

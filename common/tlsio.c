@@ -407,10 +407,11 @@ post_handshake(struct tlsio *t, const uint8_t *p, size_t n)
 		return tlsio_fail(t, res.alert, "%s", res.why);
 	if (res.key_update < 0)
 		return TLSIO_OK;	/* tickets: we keep the first only */
-	/* The last message before the peer's key changes. */
+	/* The last message before the peer's key changes.  If a change
+	 * fails, no alert: a dead direction seals nothing (rec13.h). */
 	if (rec13_update(t->rec[RX]) != 0 || (res.key_update == 1 &&
 	    !t->shut_sent && key_update(t) != 0))
-		return tlsio_fail(t, SSL_AD_INTERNAL_ERROR, "KeyUpdate failed");
+		return tlsio_fail(t, 0, "KeyUpdate failed (out of memory)");
 	return TLSIO_OK;
 }
 

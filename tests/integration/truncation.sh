@@ -81,4 +81,21 @@ log_has server3 " open .* use=1$" || fail "the stream did not open"
 killed server3
 log_has hold2 "^RESET" || fail "the app saw $(tail -n 1 "$T/hold2.log")"
 log_has client3 "truncated" || fail "the client agent did not log the truncation"
+
+say "an agent stopped mid-stream: the app and the database are reset"
+start_agent server4 "$T/server.conf"
+for victim in server4 client3; do
+	$TRUNC hold "$CPORT" >"$T/hold-$victim.log" 2>&1 &
+	PIDS="$PIDS $!"
+	log_has "hold-$victim" "^sent$" || fail "app did not connect"
+	sleep 0.5
+	resets=$(grep -c "^RESET" "$T/db2.log" || true)
+	eval "kill -TERM \$PID_$victim; wait \$PID_$victim" || fail "$victim did not stop cleanly"
+	killed "$victim" 2>/dev/null || true
+	grep -Eq 'Sanitizer|runtime error:' "$T/$victim.log" && fail "$victim: sanitizer report"
+	log_has "hold-$victim" "^RESET" || fail "$victim stopped: the app saw $(tail -n 1 "$T/hold-$victim.log")"
+	wait_for sh -c "[ \$(grep -c '^RESET' '$T/db2.log') -gt $resets ]" ||
+		fail "$victim stopped: the database saw $(tail -n 1 "$T/db2.log")"
+	[ $victim = client3 ] || start_agent server5 "$T/server.conf"
+done
 pass

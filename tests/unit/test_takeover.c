@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
 #include "common/ledger.h"
@@ -309,6 +310,108 @@ test_max_fragment(SSL_CTX *cctx, SSL_CTX *sctx, SSL_CTX *plain_c)
 	tlsio_free(s);
 }
 
+/* ------------------------------------------------------------ failures */
+
+/* OpenSSL's allocations fail from the armed countdown on (main sets it). */
+static int armed;
+static long countdown;
+
+static void *
+oom_malloc(size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return armed && --countdown <= 0 ? NULL : malloc(n);
+}
+
+static void *
+oom_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return armed && --countdown <= 0 ? NULL : realloc(p, n);
+}
+
+static void
+oom_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	free(p);
+}
+
+/*
+ * Memory runs out at each allocation in turn while a KeyUpdate that asks
+ * for one back is answered: the connection may fail, but a half-changed
+ * key never seals (in ledger builds a reused nonce would abort).
+ */
+static void
+test_key_update_oom(SSL_CTX *cctx, SSL_CTX *sctx)
+{
+	static const uint8_t ku1[] = { 24, 0, 0, 1, 1 };
+	int failed = 0;
+
+	for (long k = 1; k <= 160; k++) {
+		pid_t pid;
+		int status;
+
+		fflush(NULL);
+		if ((pid = fork()) == 0) {
+			struct tlsio *c, *s;
+			struct rec13 f;
+			char buf[64];
+			size_t n;
+			enum tlsio_rc rc;
+
+			pair(cctx, sctx, &c, &s);
+			(void)tlsio_write(s, "x", 1);	/* record 0, key 1 */
+			forger(&f, 0, 1);
+			forge(&f, &co, 22, ku1, sizeof(ku1), 0);
+			tlsio_feed(s, co.p, co.len);
+			countdown = k;
+			armed = 1;
+			rc = tlsio_read(s, buf, sizeof(buf), &n);
+			armed = 0;
+			(void)tlsio_feed_end(s);
+			_exit(rc == TLSIO_FAILED ? 3 : 0);
+		}
+		CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+		CHECK(WIFEXITED(status) && (WEXITSTATUS(status) == 0 ||
+		    WEXITSTATUS(status) == 3));
+		failed += WIFEXITED(status) && WEXITSTATUS(status) == 3;
+	}
+	CHECK(failed > 0);	/* the countdown reached the key change */
+}
+
+/* A ticket OpenSSL refuses while a client still reads tickets: OpenSSL
+ * must not seal its alert (it would be under rec13's key and nonce). */
+static void
+test_bad_ticket(SSL_CTX *cctx, SSL_CTX *plain_s)
+{
+	/* The ticket's length runs past the message's end. */
+	static const uint8_t bad[] = { 4, 0, 0, 14, 0, 0, 0, 1, 0, 0, 0, 0, 0,
+	    0, 32, 7, 0, 0 };
+	struct tlsio *c, *s;
+	struct rec13 f;
+	char buf[64];
+	size_t n;
+
+	SSL_CTX_set_num_tickets(plain_s, 0);
+	pair(cctx, plain_s, &c, &s);
+	CHECK(tlsio_ssl(c) != NULL);	/* still reading tickets */
+	memset(&f, 0, sizeof(f));	/* the server's first secret, as is */
+	CHECK_EQ(rec13_init(&f, 1, 0x1301, secret[1], secret_len[1], 0), 0);
+	forge(&f, &so, 22, bad, sizeof(bad), 0);
+	CHECK_EQ(read_all(&so, c, buf, sizeof(buf), &n), TLSIO_FAILED);
+	CHECK_CONTAINS(tlsio_error(c), "did not take the session ticket");
+	CHECK_EQ(read_all(&co, s, buf, sizeof(buf), &n), TLSIO_FAILED);
+	CHECK_CONTAINS(tlsio_error(s), "internal error");
+	rec13_clear(&f);
+	tlsio_free(c);
+	tlsio_free(s);
+	SSL_CTX_set_num_tickets(plain_s, 2);
+}
+
 /* The ledger: a (key, nonce) pair sealed twice kills the process. */
 static void
 test_ledger(void)
@@ -343,6 +446,8 @@ test_ledger(void)
 int
 main(void)
 {
+	/* First, before OpenSSL allocates anything. */
+	int mem = CRYPTO_set_mem_functions(oom_malloc, oom_realloc, oom_free);
 	EVP_PKEY *skey, *ckey;
 	X509 *scert = testcert_make("server", "DNS:localhost", &skey);
 	X509 *ccert = testcert_make("client", NULL, &ckey);
@@ -351,12 +456,15 @@ main(void)
 	SSL_CTX *plain_s = ctx_new(1, scert, skey, ccert);
 	SSL_CTX *plain_c = ctx_new(0, ccert, ckey, scert);
 
+	CHECK(mem == 1);
 	CHECK(tlsio_takeover_tested());
 	test_fresh_key(cctx, sctx);
 	test_tickets(cctx, plain_s);
 	test_damaged_ticket(cctx, sctx);
 	test_conformance(cctx, sctx);
 	test_max_fragment(cctx, sctx, plain_c);
+	test_key_update_oom(cctx, sctx);
+	test_bad_ticket(cctx, plain_s);
 	test_ledger();
 
 	SSL_CTX_free(sctx);
