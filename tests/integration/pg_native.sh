@@ -48,6 +48,10 @@ out=$(psql "host=127.0.0.1 port=$CPORT2 user=app1 dbname=postgres" -X -At \
 	fail "psql through client agent to ssl=on PostgreSQL"
 [ "$out" = "t|/CN=app1" ] || fail "pg_stat_ssl says $out"
 say "  pg_stat_ssl: $out"
+# PostgreSQL sends no session ticket: the client agent still takes the
+# records over (it used to keep OpenSSL's for the connection's life).
+log_has clientpg " close .*records=dbtls" ||
+	fail "the client agent kept OpenSSL's records against ssl=on PostgreSQL"
 
 say "direct TLS with ALPN postgresql, and without"
 out=$($PY "$SRC/tests/helpers/pgproto.py" direct-tls "$SPORT" "$PKI/ca.crt" \
