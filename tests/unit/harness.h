@@ -6,6 +6,7 @@
 #ifndef TESTS_HARNESS_H
 #define TESTS_HARNESS_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,16 @@ static int harness_failures;
 			harness_failures++;                                \
 		}                                                          \
 	} while (0)
+
+/* harness_rand(state): xorshift64, the same stream for the same seed. */
+static inline uint32_t
+harness_rand(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return (uint32_t)*state;
+}
 
 static inline int
 harness_done(const char *name)

@@ -22,10 +22,7 @@ static uint64_t rng = 0x243f6a8885a308d3ULL;
 static uint32_t
 next(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)rng;
+	return harness_rand(&rng);
 }
 
 /* ------------------------------------------------------------ OpenSSL */

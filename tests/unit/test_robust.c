@@ -22,10 +22,7 @@ static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static uint32_t
 next(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)rng;
+	return harness_rand(&rng);
 }
 
 /* A sink that throws ciphertext away. */
