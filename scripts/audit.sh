@@ -5,7 +5,7 @@
 #    from its seeds, two at a time; a crash fails the audit and its input
 #    is kept in build-audit/fuzz/<target>/ (add it to the seeds once fixed);
 #  - the takeover's tests on every OpenSSL 3 release Debian 12 offers
-#    (the releases pinned in common/tlsio.c), each unpacked beside the
+#    (the releases pinned in common/takeover.c), each unpacked beside the
 #    build and loaded with LD_LIBRARY_PATH.
 # Debian 12, as root.
 set -eu
@@ -59,7 +59,10 @@ done
 echo "audit: the takeover on each pinned OpenSSL release"
 sh scripts/build.sh build -DSANITIZED_TWINS=ON >/dev/null
 installed=$(openssl version | sed 's/.*Library: OpenSSL \([^ ]*\).*/\1/; s/^OpenSSL \([^ ]*\).*/\1/')
-for v in $(sed -n 's|.*0x[0-9a-fA-F]*UL,[[:space:]]*/\* \(3\.0\.[0-9]*\) \*/|\1|p' common/tlsio.c); do
+pinned=$(sed -n 's|.*0x[0-9a-fA-F]*UL,[[:space:]]*/\* \(3\.0\.[0-9]*\) \*/|\1|p' common/takeover.c)
+[ -n "$pinned" ] || { echo "audit: FAILED: no pinned releases found in common/takeover.c" >&2; exit 1; }
+ran=0
+for v in $pinned; do
 	deb=$(apt-cache madison libssl3 | awk -v v="$v" '$3 ~ "^"v"-" { print $3; exit }')
 	lib=
 	if [ -n "$deb" ]; then
@@ -86,5 +89,7 @@ for v in $(sed -n 's|.*0x[0-9a-fA-F]*UL,[[:space:]]*/\* \(3\.0\.[0-9]*\) \*/|\1|
 		exit 1
 	fi
 	grep -E "tests passed" "$A/openssl-$v.log" | sed 's/^/audit:     /'
+	ran=$((ran + 1))
 done
+[ "$ran" -gt 0 ] || { echo "audit: FAILED: the takeover ran on no OpenSSL release" >&2; exit 1; }
 echo "audit: ok"
