@@ -135,6 +135,8 @@ rec13_update(struct rec13 *r)
 {
 	uint8_t next[REC13_SECRET_MAX];
 
+	if (r->dead)
+		return -1;	/* dead for good */
 	r->dead = 1;		/* until the new key and IV are both in */
 	if (expand_label(r->md, r->secret, r->secret_len, "traffic upd",
 	    next, r->secret_len) != 0)
@@ -211,6 +213,7 @@ rec13_seal_padded(struct rec13 *r, uint8_t type, const void *in, size_t n,
 		ledger_note(r->key, r->key_len, iv, "rec13");
 	}
 #endif
+	r->seq++;	/* the nonce is spent now, whatever happens next */
 	out[0] = REC13_APPLICATION_DATA;	/* the outer type, always */
 	out[1] = 3;
 	out[2] = 3;
@@ -219,19 +222,22 @@ rec13_seal_padded(struct rec13 *r, uint8_t type, const void *in, size_t n,
 	if (EVP_EncryptUpdate(r->ctx, NULL, &l, out, REC13_HEADER) != 1 ||
 	    (n > 0 && EVP_EncryptUpdate(r->ctx, p, &l, in, (int)n) != 1) ||
 	    EVP_EncryptUpdate(r->ctx, p + n, &l, &type, 1) != 1)
-		return 0;
+		goto dead;
 	for (size_t done = 0, k; done < pad; done += k) {
 		k = pad - done < sizeof(zeros) ? pad - done : sizeof(zeros);
 		if (EVP_EncryptUpdate(r->ctx, p + n + 1 + done, &l, zeros,
 		    (int)k) != 1)
-			return 0;
+			goto dead;
 	}
 	if (EVP_EncryptFinal_ex(r->ctx, p + n + 1 + pad, &l) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(r->ctx, EVP_CTRL_AEAD_GET_TAG, REC13_TAG,
 	    p + n + 1 + pad) != 1)
-		return 0;
-	r->seq++;
+		goto dead;
 	return REC13_HEADER + body;
+
+dead:
+	r->dead = 1;	/* a stream with a record missing is over */
+	return 0;
 }
 
 size_t

@@ -209,7 +209,9 @@ hand_over(struct tlsio *t)
 		ERR_clear_error();
 		return 0;
 	}
-	if (SSL_do_handshake(t->ssl) != 1 || !t->ku_sent || t->nrec[TX] != 0) {
+	/* Writing the KeyUpdate must not have read anything either. */
+	if (SSL_do_handshake(t->ssl) != 1 || !t->ku_sent || t->nrec[TX] != 0 ||
+	    t->nrec[RX] != 0 || SSL_has_pending(t->ssl)) {
 		t->failed = 1;
 		tlsio_failed(t, SSL_ERROR_SSL);
 		return -1;

@@ -161,15 +161,23 @@ bio_ctrl_cb(BIO *b, int cmd, long num, void *ptr)
 	}
 }
 
-/* seal: one record of ours into the sink. */
+static int key_update(struct tlsio *t);
+
+/*
+ * seal: one record of ours into the sink, after a KeyUpdate of ours if
+ * the key has sealed its share (whatever the record's type).
+ */
 static int
 seal(struct tlsio *t, uint8_t type, const void *p, size_t n)
 {
-	size_t space;
-	char *room = t->sink.room(t->sink.arg, n + REC13_OVERHEAD, &space);
-	size_t len;
+	size_t space, len;
+	char *room;
 
-	if (room == NULL)
+	if (type != REC13_HANDSHAKE && t->rec[TX]->seq >= REKEY_RECORDS &&
+	    key_update(t) != 0)
+		return -1;
+	if ((room = t->sink.room(t->sink.arg, n + REC13_OVERHEAD,
+	    &space)) == NULL)
 		return -1;
 	if ((len = rec13_seal(t->rec[TX], type, p, n, (uint8_t *)room)) == 0)
 		return -1;
@@ -209,13 +217,21 @@ init_once(void)
 /*
  * tlsio_free_ssl: free OpenSSL's connection.  OpenSSL takes one freed without
  * its own close_notify for one cut short and stops resuming its session;
- * once the records are ours, only a failure means that.
+ * once the records are ours (marked as said goodbye at the takeover), a
+ * failure while OpenSSL is still here says so explicitly.  (A session
+ * ticket taken before a later failure stays good: RFC 8446 does not tie
+ * a ticket to the connection's end.)
  */
 void
 tlsio_free_ssl(struct tlsio *t)
 {
+	SSL_SESSION *sess;
+
 	if (t->ssl != NULL && t->rec[TX] != NULL && !t->failed)
 		SSL_set_shutdown(t->ssl, SSL_SENT_SHUTDOWN);
+	if (t->ssl != NULL && t->failed &&
+	    (sess = SSL_get_session(t->ssl)) != NULL)
+		(void)SSL_CTX_remove_session(SSL_get_SSL_CTX(t->ssl), sess);
 	SSL_free(t->ssl);
 	t->ssl = NULL;
 	t->tickets_open = 0;
@@ -563,8 +579,7 @@ tlsio_write(struct tlsio *t, const void *p, size_t n)
 	while (n > 0) {
 		size_t take = n < t->plain_max ? n : t->plain_max;
 
-		if ((t->rec[TX]->seq >= REKEY_RECORDS && key_update(t) != 0) ||
-		    seal(t, REC13_APPLICATION_DATA, s, take) != 0) {
+		if (seal(t, REC13_APPLICATION_DATA, s, take) != 0) {
 			tlsio_fail(t, 0, "cannot seal a record (out of memory)");
 			return -1;
 		}
@@ -577,10 +592,13 @@ tlsio_write(struct tlsio *t, const void *p, size_t n)
 int
 tlsio_control(struct tlsio *t, uint8_t code)
 {
-	if (t->rec[TX] == NULL || t->failed || t->shut_sent ||
-	    seal(t, REC13_PRIVATE, &code, 1) != 0) {
+	if (t->rec[TX] == NULL || t->failed || t->shut_sent) {
 		snprintf(t->error, sizeof(t->error), "cannot send a control "
 		    "record");
+		return -1;
+	}
+	if (seal(t, REC13_PRIVATE, &code, 1) != 0) {
+		tlsio_fail(t, 0, "cannot seal a control record (out of memory)");
 		return -1;
 	}
 	return 0;
