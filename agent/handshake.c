@@ -70,8 +70,8 @@ done(struct link *l)
 	l->streams = len == sizeof(TLSCTX_ALPN_DBTLS) - 1 &&
 	    memcmp(alpn, TLSCTX_ALPN_DBTLS, len) == 0;
 	if (l->streams && !tlsio_offloaded(l->tio)) {
-		link_end(l, 0, 0, "%s agreed on %s, but the records stayed with "
-		    "OpenSSL", link_peer_name(l), TLSCTX_ALPN_DBTLS);
+		link_end(l, 0, 0, "%s agreed on %s, but the records stayed "
+		    "with OpenSSL", link_peer_name(l), TLSCTX_ALPN_DBTLS);
 		return;
 	}
 	link_ready(l);

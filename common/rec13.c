@@ -271,7 +271,7 @@ rec13_open(struct rec13 *r, const uint8_t *rec, size_t len, uint8_t *out,
 	    EVP_CIPHER_CTX_ctrl(r->ctx, EVP_CTRL_AEAD_SET_TAG, REC13_TAG,
 	    tag) != 1 ||
 	    EVP_DecryptFinal_ex(r->ctx, out + l, &l2) != 1) {
-		OPENSSL_cleanse(out, clen);	/* never unauthenticated bytes */
+		OPENSSL_cleanse(out, clen);	/* no unauthenticated bytes */
 		return REC13_FORGED;
 	}
 	/* The content type is the last non-zero byte; zeros are padding. */

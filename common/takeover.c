@@ -294,8 +294,8 @@ takeover_read_tickets(struct tlsio *t)
 		r = SSL_read_ex(t->ssl, t->plain, 1, &got);
 		if (r == 1 || SSL_get_error(t->ssl, r) != SSL_ERROR_WANT_READ ||
 		    t->ossl_allow != 0)
-			return tlsio_fail(t, SSL_AD_INTERNAL_ERROR, "OpenSSL did not "
-			    "take the session ticket");
+			return tlsio_fail(t, SSL_AD_INTERNAL_ERROR,
+			    "OpenSSL did not take the session ticket");
 		t->tickets += res.tickets;
 	}
 	return TLSIO_OK;

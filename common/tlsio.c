@@ -72,19 +72,20 @@ tlsio_next_record(struct tlsio *t, const uint8_t **rec, size_t *len)
 		 * after the handshake; 5.2: too long is an overflow. */
 		h = *rec;
 		if (h[0] == 20)
-			tlsio_fail(t, SSL_AD_UNEXPECTED_MESSAGE, "a ChangeCipherSpec "
-			    "record after the handshake");
+			tlsio_fail(t, SSL_AD_UNEXPECTED_MESSAGE,
+			    "a ChangeCipherSpec record after the handshake");
 		else if (h[0] != REC13_APPLICATION_DATA)
-			tlsio_fail(t, SSL_AD_UNEXPECTED_MESSAGE, "an unencrypted "
-			    "record (type %u) after the handshake", h[0]);
+			tlsio_fail(t, SSL_AD_UNEXPECTED_MESSAGE, "an "
+			    "unencrypted record (type %u) after the handshake",
+			    h[0]);
 		else if (h[1] == 3 && h[2] == 3 && ((size_t)h[3] << 8 | h[4]) >
 		    REC13_BODY_MAX)
-			tlsio_fail(t, SSL_AD_RECORD_OVERFLOW, "a record of %zu bytes, "
-			    "over 2^14 + 256", (size_t)h[3] << 8 | h[4]);
+			tlsio_fail(t, SSL_AD_RECORD_OVERFLOW, "a record of %zu "
+			    "bytes, over 2^14 + 256", (size_t)h[3] << 8 | h[4]);
 		else
-			tlsio_fail(t, SSL_AD_DECODE_ERROR, "malformed TLS record "
-			    "header %02x %02x %02x %02x %02x", h[0], h[1], h[2],
-			    h[3], h[4]);
+			tlsio_fail(t, SSL_AD_DECODE_ERROR, "malformed TLS "
+			    "record header %02x %02x %02x %02x %02x", h[0],
+			    h[1], h[2], h[3], h[4]);
 		return -1;
 	default:
 		tlsio_fail(t, 0, "out of memory");
@@ -203,7 +204,8 @@ init_once(void)
 	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
 	    "dbtls");
 
-	if (takeover_init() != 0 || m == NULL || !BIO_meth_set_read(m, bio_read_cb) ||
+	if (takeover_init() != 0 || m == NULL ||
+	    !BIO_meth_set_read(m, bio_read_cb) ||
 	    !BIO_meth_set_write(m, bio_write_cb) ||
 	    !BIO_meth_set_ctrl(m, bio_ctrl_cb)) {
 		BIO_meth_free(m);
@@ -437,11 +439,11 @@ refused(struct tlsio *t, int r)
 {
 	switch (r) {
 	case REC13_OVERFLOW:
-		return tlsio_fail(t, SSL_AD_RECORD_OVERFLOW, "a record whose inner "
-		    "plaintext is over 2^14 + 1 bytes");
+		return tlsio_fail(t, SSL_AD_RECORD_OVERFLOW, "a record whose "
+		    "inner plaintext is over 2^14 + 1 bytes");
 	case REC13_NO_TYPE:
-		return tlsio_fail(t, SSL_AD_UNEXPECTED_MESSAGE, "a record of padding "
-		    "only, with no content type");
+		return tlsio_fail(t, SSL_AD_UNEXPECTED_MESSAGE, "a record of "
+		    "padding only, with no content type");
 	default:
 		return tlsio_fail(t, SSL_AD_BAD_RECORD_MAC, "bad record MAC or "
 		    "malformed record: data forged or damaged");
@@ -485,11 +487,13 @@ read_own(struct tlsio *t, uint8_t *p, size_t cap, size_t *got)
 		if (r != 0)
 			return refused(t, r);
 		if (type != REC13_HANDSHAKE && hsmsg_busy(&t->hs))
-			return tlsio_fail(t, SSL_AD_UNEXPECTED_MESSAGE, "a record of "
-			    "type %u inside a handshake message", type);
+			return tlsio_fail(t, SSL_AD_UNEXPECTED_MESSAGE,
+			    "a record of type %u inside a handshake message",
+			    type);
 		if (n > t->plain_max)
-			return tlsio_fail(t, SSL_AD_RECORD_OVERFLOW, "a record of %zu "
-			    "bytes, over the %zu negotiated", n, t->plain_max);
+			return tlsio_fail(t, SSL_AD_RECORD_OVERFLOW, "a record "
+			    "of %zu bytes, over the %zu negotiated", n,
+			    t->plain_max);
 		switch (type) {
 		case REC13_APPLICATION_DATA:
 			if (n == 0)
@@ -524,8 +528,8 @@ read_own(struct tlsio *t, uint8_t *p, size_t cap, size_t *got)
 			*got = 1;
 			return TLSIO_CONTROL;
 		default:
-			return tlsio_fail(t, SSL_AD_UNEXPECTED_MESSAGE, "unexpected "
-			    "record type %u", type);
+			return tlsio_fail(t, SSL_AD_UNEXPECTED_MESSAGE,
+			    "unexpected record type %u", type);
 		}
 	}
 }
@@ -580,7 +584,8 @@ tlsio_write(struct tlsio *t, const void *p, size_t n)
 		size_t take = n < t->plain_max ? n : t->plain_max;
 
 		if (seal(t, REC13_APPLICATION_DATA, s, take) != 0) {
-			tlsio_fail(t, 0, "cannot seal a record (out of memory)");
+			tlsio_fail(t, 0, "cannot seal a record (out of "
+			    "memory)");
 			return -1;
 		}
 		s += take;
@@ -598,7 +603,8 @@ tlsio_control(struct tlsio *t, uint8_t code)
 		return -1;
 	}
 	if (seal(t, REC13_PRIVATE, &code, 1) != 0) {
-		tlsio_fail(t, 0, "cannot seal a control record (out of memory)");
+		tlsio_fail(t, 0, "cannot seal a control record (out of "
+		    "memory)");
 		return -1;
 	}
 	return 0;

@@ -25,7 +25,7 @@ enum { RX, TX };	/* directions, as OpenSSL's write_p */
 
 struct tlsio {
 	SSL		*ssl;		/* NULL once OpenSSL is done */
-	struct rec13	*rec[2];	/* a direction taken over from OpenSSL */
+	struct rec13	*rec[2];	/* a direction taken from OpenSSL */
 	struct rec13	 recs[2];	/* their storage */
 	struct tlsin	 input;		/* ciphertext lent and kept */
 	struct hsmsg	 hs;		/* the peer's post-handshake messages */
@@ -38,7 +38,7 @@ struct tlsio {
 	/* Until taken over: what OpenSSL tells the callbacks. */
 	uint8_t		 secret[2][REC13_SECRET_MAX];	/* client, server */
 	size_t		 secret_len[2];
-	uint64_t	 nrec[2];	/* records after a Finished or KeyUpdate */
+	uint64_t	 nrec[2];	/* records since Finished/KeyUpdate */
 	unsigned	 finished[2];	/* that side's Finished is through */
 	unsigned	 tickets;	/* NewSessionTickets given to OpenSSL */
 #ifdef DBTLS_NONCE_LEDGER
