@@ -260,6 +260,20 @@ link_drop_stale(struct worker *w)
 	}
 }
 
+void
+link_drain_all(struct worker *w)
+{
+	struct link *l, *next;
+
+	for (l = w->links; l != NULL; l = next) {
+		next = l->next;
+		if (l->state == LINK_READY && l->streams)
+			carry_event(l, MUX_EV_RETIRE, NULL);
+		else if (l->u == NULL && l->state != LINK_RETIRING)
+			link_close(l, "agent draining");
+	}
+}
+
 static void
 timer_cb(uv_timer_t *timer)
 {

@@ -129,6 +129,12 @@ void		 link_close(struct link *l, const char *why);
  * idle server link made before the last reload. */
 void		 link_close_all(struct worker *w, const char *why);
 void		 link_drop_stale(struct worker *w);
+/*
+ * link_drain_all(w): the agent drains: idle links close (close_notify),
+ * links between agents carrying a stream retire after it, and the
+ * rest end with their stream.
+ */
+void		 link_drain_all(struct worker *w);
 
 /* link_new_session_cb: SSL_CTX new-session callback of client tunnels. */
 int		 link_new_session_cb(SSL *ssl, SSL_SESSION *sess);

@@ -29,6 +29,10 @@
 static struct agent agent;
 static uv_signal_t sig_int, sig_term;
 static uv_timer_t trim_timer;
+static uv_timer_t drain_timer;
+static int draining;
+static uint64_t drain_started;
+static unsigned drain_timeout_ms;
 
 /*
  * trim_cb: give memory that glibc keeps after it is freed back to the
@@ -76,7 +80,7 @@ usage(FILE *f)
 	    "\n"
 	    "Runs in the foreground and logs to stderr.  SIGHUP reloads "
 	    "certificates,\nkeys, CAs, CRLs and allow lists; SIGTERM or SIGINT "
-	    "stop it.\n");
+	    "drain it (drain_timeout),\na second one stops it at once.\n");
 }
 
 /* unix_listen_prepare: remove a stale socket file; refuse a live one. */
@@ -210,16 +214,69 @@ pidfile_write(const char *path)
 		fatal("pidfile %s", path);
 }
 
+/* stop_all: close every connection now; the loops then end. */
 static void
-signal_cb(uv_signal_t *h, int signum)
+stop_all(void)
 {
-	log_info("%s: shutting down", strsignal(signum));
 	for (unsigned i = 0; i < agent.nworkers; i++)
 		worker_stop(&agent.workers[i]);
 	uv_close((uv_handle_t *)&sig_int, NULL);
 	uv_close((uv_handle_t *)&sig_term, NULL);
 	uv_close((uv_handle_t *)&trim_timer, NULL);
+	uv_close((uv_handle_t *)&drain_timer, NULL);
 	reload_stop();
+}
+
+/* drain_tick_cb: stop once the last app connection ended, or at the
+ * drain timeout. */
+static void
+drain_tick_cb(uv_timer_t *timer)
+{
+	unsigned open = atomic_load(&agent.streams);
+	uint64_t spent = uv_now(timer->loop) - drain_started;
+
+	if (open == 0) {
+		log_info("drained: every app connection ended (%.1fs)",
+		    (double)spent / 1000);
+		stop_all();
+	} else if (spent >= drain_timeout_ms) {
+		log_info("drain timed out after %.1fs: closing %u app "
+		    "connection(s)", (double)spent / 1000, open);
+		stop_all();
+	}
+}
+
+/*
+ * signal_cb: SIGTERM or SIGINT drains: no new connections, idle ones
+ * closed, open app connections let run up to drain_timeout.  A second
+ * signal, or a drain_timeout of 0, closes everything at once.
+ */
+static void
+signal_cb(uv_signal_t *h, int signum)
+{
+	struct gen *g;
+
+	if (draining) {
+		log_info("%s again: shutting down now", strsignal(signum));
+		stop_all();
+		return;
+	}
+	g = gen_current();
+	drain_timeout_ms = g->cfg->drain_timeout_ms;
+	gen_unref(g);
+	if (drain_timeout_ms == 0) {
+		log_info("%s: shutting down", strsignal(signum));
+		stop_all();
+		return;
+	}
+	draining = 1;
+	drain_started = uv_now(h->loop);
+	log_info("%s: draining: %u app connection(s) open, for up to %.1fs "
+	    "(a second signal stops at once)", strsignal(signum),
+	    atomic_load(&agent.streams), (double)drain_timeout_ms / 1000);
+	for (unsigned i = 0; i < agent.nworkers; i++)
+		worker_drain(&agent.workers[i]);
+	uv_timer_start(&drain_timer, drain_tick_cb, 0, 50);
 }
 
 int
@@ -293,6 +350,7 @@ main(int argc, char **argv)
 		fatalx("reload: %s", uv_strerror(rc));
 	pidfile_write(agent.first->cfg->pidfile);
 	uv_timer_init(loop, &trim_timer);
+	uv_timer_init(loop, &drain_timer);
 	uv_timer_start(&trim_timer, trim_cb, 500, 500);
 
 	for (unsigned i = 0; i < agent.nworkers; i++)

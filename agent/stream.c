@@ -142,9 +142,8 @@ stream_unref(struct stream *s)
 		link_stream_closed(s->link);
 	/* A socket never opened, or closed while dialling, still holds
 	 * what was queued for it. */
-	/* A socket never opened, or closed while dialling, still holds
-	 * what was queued for it. */
 	sock_clear(&s->sock);
+	atomic_fetch_sub(&s->w->agent->streams, 1);
 	cq_clear(&s->held, &s->w->pool);
 	gen_unref(s->gen);
 	free(s->lost_desc);
@@ -641,6 +640,7 @@ stream_new(struct worker *w, struct tunnel *t, struct gen *g)
 	s->cfg = &s->gen->cfg->tunnels[t->index];
 	s->client = s->cfg->mode == CFG_MODE_CLIENT;
 	s->id = atomic_fetch_add(&w->agent->next_conn_id, 1) + 1;
+	atomic_fetch_add(&w->agent->streams, 1);
 	s->state = s->client ? STREAM_WAITING : STREAM_CONNECTING;
 	s->started_at = s->last_active = uv_now(&w->loop);
 	snprintf(s->peer, sizeof(s->peer), "-");

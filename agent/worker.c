@@ -38,6 +38,27 @@ connection_cb(uv_stream_t *server, int status)
 		link_accept(l, &server_hooks);
 }
 
+/* stop_listening: new connections are refused from now on. */
+static void
+stop_listening(struct worker *w)
+{
+	if (!w->listening)
+		return;
+	w->listening = 0;
+	for (size_t i = 0; i < w->agent->ntunnels; i++)
+		uv_close(&w->listeners[i].h.handle, NULL);
+}
+
+static void
+drain_cb(uv_async_t *async)
+{
+	struct worker *w = async->data;
+
+	w->stopping = 1;	/* the pool keeps and prewarms nothing */
+	stop_listening(w);
+	link_drain_all(w);
+}
+
 static void
 stop_cb(uv_async_t *async)
 {
@@ -46,8 +67,8 @@ stop_cb(uv_async_t *async)
 	w->stopping = 1;
 	uv_close((uv_handle_t *)&w->pool_timer, NULL);
 	uv_close((uv_handle_t *)&w->reloaded, NULL);
-	for (size_t i = 0; i < w->agent->ntunnels; i++)
-		uv_close(&w->listeners[i].h.handle, NULL);
+	uv_close((uv_handle_t *)&w->drain, NULL);
+	stop_listening(w);
 	stream_close_all(w, "agent shutting down");
 	link_close_all(w, "agent shutting down");
 	uv_close((uv_handle_t *)async, NULL);
@@ -132,10 +153,13 @@ worker_start(struct agent *a, unsigned index)
 		    connection_cb)) != 0)
 			return rc;
 	}
+	w->listening = 1;
 	w->stop.data = w;
 	w->reloaded.data = w;
+	w->drain.data = w;
 	if ((rc = uv_async_init(&w->loop, &w->stop, stop_cb)) != 0 ||
-	    (rc = uv_async_init(&w->loop, &w->reloaded, reloaded_cb)) != 0)
+	    (rc = uv_async_init(&w->loop, &w->reloaded, reloaded_cb)) != 0 ||
+	    (rc = uv_async_init(&w->loop, &w->drain, drain_cb)) != 0)
 		return rc;
 	/* Prewarmed connections: filled now, topped up after each use and
 	 * every second (which also retries after failures, gently); spare
@@ -151,6 +175,12 @@ void
 worker_reloaded(struct worker *w)
 {
 	uv_async_send(&w->reloaded);
+}
+
+void
+worker_drain(struct worker *w)
+{
+	uv_async_send(&w->drain);
 }
 
 void

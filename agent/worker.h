@@ -47,6 +47,7 @@ struct agent {
 	struct worker	*workers;
 	atomic_uint_fast64_t next_conn_id;
 	atomic_int	 trim_wanted;	/* a worker freed its spare chunks */
+	atomic_uint	 streams;	/* app connections open, all workers */
 };
 
 struct listener {
@@ -61,6 +62,7 @@ struct worker {
 	uv_loop_t	 loop;
 	uv_thread_t	 thread;
 	uv_async_t	 stop;
+	uv_async_t	 drain;		/* stop taking new connections */
 	uv_async_t	 reloaded;	/* a new generation is in force */
 	struct listener	*listeners;	/* one per tunnel */
 	struct link	*links;		/* for shutdown and reload */
@@ -73,7 +75,8 @@ struct worker {
 	uv_timer_t	 pool_timer;	/* refills the pools, trims memory */
 	uint64_t	 busy_mark;	/* activity seen at the last tick */
 	uint64_t	 trim_mark;	/* activity at the last trim */
-	int		 stopping;
+	int		 stopping;	/* draining or stopped: keep nothing */
+	int		 listening;
 };
 
 /*
@@ -88,6 +91,11 @@ int	worker_start(struct agent *a, unsigned index);
 void	worker_reloaded(struct worker *w);
 /* worker_stop(w): ask the worker to close everything; thread-safe. */
 void	worker_stop(struct worker *w);
+/*
+ * worker_drain(w): stop taking connections and close idle ones; open app
+ * connections go on until they end or worker_stop(); thread-safe.
+ */
+void	worker_drain(struct worker *w);
 /* worker_join(w): wait for the thread and release its resources. */
 void	worker_join(struct worker *w);
 

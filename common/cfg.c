@@ -45,7 +45,7 @@ static const struct limit_def limit_defs[] = {
 #define NLIMITS (sizeof(limit_defs) / sizeof(limit_defs[0]))
 
 static const char *const top_keys[] = { "tls", "tunnels", "workers",
-	"log_level", "pidfile", NULL };
+	"log_level", "pidfile", "drain_timeout", NULL };
 static const char *const tls_keys[] = { "cert", "key", "ca", "crl",
 	"min_version", "reload", "expiry_warn_days", NULL };
 static const char *const tunnel_keys[] = { "name", "mode", "protocol",
@@ -492,6 +492,19 @@ load_tree(config_t *conf, struct loader *L)
 			goto fail;
 		}
 		c->workers = (unsigned)config_setting_get_int(s);
+	}
+	c->drain_timeout_ms = 30000;
+	if ((s = config_setting_get_member(root, "drain_timeout")) != NULL) {
+		double d = config_setting_type(s) == CONFIG_TYPE_INT ?
+		    config_setting_get_int(s) : config_setting_type(s) ==
+		    CONFIG_TYPE_FLOAT ? config_setting_get_float(s) : -1;
+
+		if (d < 0 || d > 3600) {
+			fail(L, s, "drain_timeout must be a number of seconds "
+			    "from 0 (close at once) to 3600");
+			goto fail;
+		}
+		c->drain_timeout_ms = (unsigned)(d * 1000);
 	}
 	if ((rc = get_string(L, root, "log_level", "", &v)) < 0)
 		goto fail;

@@ -71,6 +71,7 @@ struct cfg {
 	char			*path;
 	char			*pidfile;	/* optional */
 	unsigned		 workers;	/* 0: one per core */
+	unsigned		 drain_timeout_ms; /* at SIGTERM; 0: none */
 	enum log_level		 log_level;
 	struct cfg_tunnel	*tunnels;
 	size_t			 ntunnels;

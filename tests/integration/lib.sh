@@ -50,12 +50,19 @@ fail() {
 	exit 1
 }
 
-# stop_agents: SIGTERM every agent; each must exit 0 and its log must
-# hold no sanitizer report (leaks are reported at exit).
+# stop_agents: SIGTERM every agent (a second one after 3 s if it is
+# still draining app connections a case left open); each must exit 0
+# and its log must hold no sanitizer report (leaks are reported at exit).
 stop_agents() {
 	for name in $AGENTS; do
 		eval "pid=\$PID_$name"
 		kill -TERM "$pid" 2>/dev/null || fail "agent $name was not running"
+		i=0
+		while kill -0 "$pid" 2>/dev/null && [ $i -lt 30 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -TERM "$pid" 2>/dev/null || true
 		rc=0
 		wait "$pid" || rc=$?
 		[ "$rc" = 0 ] || fail "agent $name exited with status $rc"

@@ -82,7 +82,7 @@ killed server3
 log_has hold2 "^RESET" || fail "the app saw $(tail -n 1 "$T/hold2.log")"
 log_has client3 "truncated" || fail "the client agent did not log the truncation"
 
-say "an agent stopped mid-stream: the app and the database are reset"
+say "an agent stopped mid-stream (a second SIGTERM ends its drain): the app and the database are reset"
 start_agent server4 "$T/server.conf"
 for victim in server4 client3; do
 	$TRUNC hold "$CPORT" >"$T/hold-$victim.log" 2>&1 &
@@ -90,6 +90,8 @@ for victim in server4 client3; do
 	log_has "hold-$victim" "^sent$" || fail "app did not connect"
 	sleep 0.5
 	resets=$(grep -c "^RESET" "$T/db2.log" || true)
+	eval "kill -TERM \$PID_$victim"
+	log_has "$victim" "draining: 1 app connection" || fail "$victim: no drain"
 	eval "kill -TERM \$PID_$victim; wait \$PID_$victim" || fail "$victim did not stop cleanly"
 	killed "$victim" 2>/dev/null || true
 	grep -Eq 'Sanitizer|runtime error:' "$T/$victim.log" && fail "$victim: sanitizer report"
