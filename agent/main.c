@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/tlsctx.h"
 #include "agent/gen.h"
+#include "agent/notify.h"
 #include "agent/reload.h"
 #include "agent/worker.h"
 
@@ -30,6 +31,7 @@ static struct agent agent;
 static uv_signal_t sig_int, sig_term;
 static uv_timer_t trim_timer;
 static uv_timer_t drain_timer;
+static uv_timer_t watchdog_timer;
 static int draining;
 static uint64_t drain_started;
 static unsigned drain_timeout_ms;
@@ -224,7 +226,16 @@ stop_all(void)
 	uv_close((uv_handle_t *)&sig_term, NULL);
 	uv_close((uv_handle_t *)&trim_timer, NULL);
 	uv_close((uv_handle_t *)&drain_timer, NULL);
+	uv_close((uv_handle_t *)&watchdog_timer, NULL);
 	reload_stop();
+}
+
+/* watchdog_cb: the service manager asked to hear from the agent. */
+static void
+watchdog_cb(uv_timer_t *timer)
+{
+	(void)timer;
+	notify_send("WATCHDOG=1");
 }
 
 /* drain_tick_cb: stop once the last app connection ended, or at the
@@ -261,6 +272,8 @@ signal_cb(uv_signal_t *h, int signum)
 		stop_all();
 		return;
 	}
+	notify_send("STOPPING=1\nSTATUS=stopping: %u app connection(s) open",
+	    atomic_load(&agent.streams));
 	g = gen_current();
 	drain_timeout_ms = g->cfg->drain_timeout_ms;
 	gen_unref(g);
@@ -295,6 +308,7 @@ main(int argc, char **argv)
 	uv_loop_t *loop;
 
 	log_init("dbtls-agent", LOG_LVL_INFO);
+	notify_init();
 	while ((ch = getopt_long(argc, argv, "c:tVh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -358,6 +372,13 @@ main(int argc, char **argv)
 			fatalx("worker %u: %s", i, uv_strerror(rc));
 	log_info("dbtls-agent %s ready: %zu tunnel(s), %u worker(s)",
 	    DBTLS_VERSION, agent.ntunnels, agent.nworkers);
+	/* Every listener is bound and listening, all TLS material loaded. */
+	notify_send("READY=1\nMAINPID=%ld\nSTATUS=serving %zu tunnel(s) with "
+	    "%u worker(s)", (long)getpid(), agent.ntunnels, agent.nworkers);
+	uv_timer_init(loop, &watchdog_timer);
+	if (notify_watchdog_ms() > 0)
+		uv_timer_start(&watchdog_timer, watchdog_cb, 0,
+		    notify_watchdog_ms());
 
 	uv_run(loop, UV_RUN_DEFAULT);
 

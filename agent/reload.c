@@ -24,6 +24,7 @@
 #include "common/allow.h"
 #include "common/log.h"
 #include "agent/gen.h"
+#include "agent/notify.h"
 #include "agent/reload.h"
 
 #define SETTLE_MS	500
@@ -158,8 +159,8 @@ reload_failed(const char *why, const char *err)
 	return -1;
 }
 
-int
-reload_now(const char *why)
+static int
+reload_apply(const char *why)
 {
 	struct gen *g, *old;
 	char err[1024], shape[256];
@@ -190,6 +191,19 @@ reload_now(const char *why)
 	if (installed != NULL)
 		installed();
 	return 0;
+}
+
+int
+reload_now(const char *why)
+{
+	int rc;
+
+	notify_send("RELOADING=1\nSTATUS=reloading (%s)", why);
+	rc = reload_apply(why);
+	notify_send("READY=1\nSTATUS=serving; %s (%lu failed reload%s)",
+	    rc == 0 ? "reloaded" : "reload failed, kept the last config",
+	    failures, failures == 1 ? "" : "s");
+	return rc;
 }
 
 static void
