@@ -190,6 +190,17 @@ identity_free(struct identity *id)
 	GENERAL_NAMES_free(id->sans);
 }
 
+/* make_dir: the folder keys are written to, made (0700) if missing. */
+static int
+make_dir(const char *dir)
+{
+	if (mkdir(dir, 0700) != 0 && !store_exists(dir)) {
+		perror(dir);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cmd_init_ca(int argc, char **argv)
 {
@@ -202,10 +213,8 @@ cmd_init_ca(int argc, char **argv)
 	if (parse_opts(argc, argv, &o, 3650) != 0 ||
 	    need(o.dir, "--dir", "init-ca") != 0)
 		return 2;
-	if (mkdir(o.dir, 0700) != 0 && !store_exists(o.dir)) {
-		perror(o.dir);
+	if (make_dir(o.dir) != 0)
 		return 2;
-	}
 	snprintf(crt, sizeof(crt), "%s/ca.crt", o.dir);
 	snprintf(key, sizeof(key), "%s/ca.key", o.dir);
 	if (!o.force && (store_exists(crt) || store_exists(key))) {
@@ -242,6 +251,8 @@ cmd_issue(int argc, char **argv)
 		return 2;
 	if (o.out == NULL)
 		o.out = ".";
+	if (make_dir(o.out) != 0)
+		return 2;
 	snprintf(crt, sizeof(crt), "%s/%s.crt", o.out, o.cn);
 	snprintf(key, sizeof(key), "%s/%s.key", o.out, o.cn);
 	if (!o.force && (store_exists(crt) || store_exists(key))) {
@@ -275,7 +286,7 @@ cmd_csr(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o, 90) != 0 ||
 	    need(o.cn, "--cn", "csr") != 0 || need(o.out, "--out", "csr") != 0 ||
-	    file_name(o.cn) != 0)
+	    file_name(o.cn) != 0 || make_dir(o.out) != 0)
 		return 2;
 	snprintf(req, sizeof(req), "%s/%s.csr", o.out, o.cn);
 	snprintf(key, sizeof(key), "%s/%s.key", o.out, o.cn);

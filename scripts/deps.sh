@@ -1,6 +1,8 @@
 #!/bin/sh
-# deps.sh: install what dbtls needs to build, test and run its demo on
-# Debian 12, from Debian's own packages.  Run as root.  --no-upgrade keeps
+# deps.sh [--run]: install what dbtls needs to build, test and run its
+# demo and benchmark on Debian 12, from Debian's own packages; with --run,
+# only what building and running the programs needs
+# (cmake -DBUILD_TESTING=OFF).  Run as root.  --no-upgrade keeps
 # already-installed PostgreSQL and OpenSSL as they are.
 set -eu
 if [ "$(id -u)" != 0 ]; then
@@ -8,12 +10,19 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-# The last line: independent TLS stacks (GnuTLS, Go, Python's ssl with
-# hand-made records), the TLS scanner and clang's libFuzzer, for tests.
-pkgs="build-essential cmake pkg-config libssl-dev openssl libuv1-dev
-libconfig-dev libmongoc-dev libbson-dev postgresql postgresql-client
+run="build-essential cmake pkg-config libssl-dev openssl libuv1-dev
+libconfig-dev"
+# Tests, demo and benchmark: a MongoDB driver, PostgreSQL, the peers
+# compared against; independent TLS stacks (GnuTLS, Go, Python's ssl
+# with hand-made records), the TLS scanner and clang's libFuzzer.
+test="libmongoc-dev libbson-dev postgresql postgresql-client
 python3 iproute2 procps jq stunnel4 haproxy gnuplot-nox
 gnutls-bin golang-go python3-cryptography testssl.sh clang"
+case ${1:-} in
+--run) pkgs=$run ;;
+"") pkgs="$run $test" ;;
+*) echo "usage: deps.sh [--run]" >&2; exit 2 ;;
+esac
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

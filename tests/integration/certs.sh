@@ -32,11 +32,11 @@ openssl x509 -in ca-rsa/ca.crt -noout -text | grep -q 'Public-Key: (3072 bit)' |
 say "issue: leaves for mTLS, verified by openssl"
 $C issue --ca ca --cn app1 --dns app1.example.com --uri spiffe://example.com/app1 \
 	--out . >/dev/null || fail "issue app1"
-mkdir -p out
 $C issue --ca ca --cn dbserver --dns localhost --ip 127.0.0.1 --ip ::1 --days 30 \
 	--out out >/dev/null || fail "issue dbserver"
 $C issue --ca ca-ed --cn edleaf --key ed25519 --out out >/dev/null || fail "ed25519 leaf"
 $C issue --ca ca-rsa --cn rsaleaf --key rsa --out out >/dev/null || fail "rsa leaf"
+[ "$(stat -c %a out)" = 700 ] || fail "issue made out/ with mode $(stat -c %a out)"
 openssl verify -CAfile ca/ca.crt app1.crt out/dbserver.crt >/dev/null || fail "verify"
 openssl verify -CAfile ca-ed/ca.crt out/edleaf.crt >/dev/null || fail "verify ed25519"
 openssl verify -CAfile ca-rsa/ca.crt out/rsaleaf.crt >/dev/null || fail "verify rsa"
@@ -59,8 +59,7 @@ refuse '--key dsa: use ec, ed25519 or rsa' $C issue --ca ca --cn x --key dsa
 refuse 'cannot name files' $C issue --ca ca --cn ../evil
 refuse '--cn is required' $C issue --ca ca
 
-say "csr and sign: for an outside CA, and from one"
-mkdir -p req
+say "csr and sign: for an outside CA, and from one (csr makes its --out)"
 $C csr --cn ext --dns ext.example.com --ip 10.1.2.3 --out req >/dev/null || fail "csr"
 openssl req -in req/ext.csr -noout -verify 2>&1 | grep -q 'verify OK' || fail "csr signature"
 $C sign --ca ca --csr req/ext.csr --out req/ext.crt >/dev/null || fail "sign"
