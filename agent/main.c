@@ -123,6 +123,13 @@ listen_unix(const struct cfg_tunnel *t)
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0)
 		fatal("tunnel \"%s\": cannot listen on unix:%s", t->name,
 		    t->listen.path);
+	/* Before listen(): nobody connects under the umask's mode. */
+	if (t->listen_mode >= 0 && chmod(sun.sun_path,
+	    (mode_t)t->listen_mode) != 0)
+		fatal("tunnel \"%s\": chmod unix:%s", t->name, t->listen.path);
+	if ((t->listen_uid != (uid_t)-1 || t->listen_gid != (gid_t)-1) &&
+	    chown(sun.sun_path, t->listen_uid, t->listen_gid) != 0)
+		fatal("tunnel \"%s\": chown unix:%s", t->name, t->listen.path);
 	return fd;
 }
 

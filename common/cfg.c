@@ -5,7 +5,9 @@
  * setting off.  Numeric limits come from one table that holds each key's
  * default and range, and may be set at top level or in a tunnel.
  */
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +51,8 @@ static const char *const top_keys[] = { "tls", "tunnels", "workers",
 static const char *const tls_keys[] = { "cert", "key", "ca", "crl",
 	"min_version", "reload", "expiry_warn_days", NULL };
 static const char *const tunnel_keys[] = { "name", "mode", "protocol",
-	"listen", "connect", "server_name", "tls", "allow", "allow_any", NULL };
+	"listen", "connect", "server_name", "tls", "allow", "allow_any",
+	"listen_mode", "listen_owner", "listen_group", NULL };
 static const char *const allow_keys[] = { "cn", "dns", "uri", "ou",
 	"spki_sha256", NULL };
 
@@ -329,6 +332,60 @@ load_addr(struct loader *L, const config_setting_t *g, const char *key,
 	return 0;
 }
 
+/*
+ * load_socket_perms: listen_mode ("0660"), listen_owner and
+ * listen_group (names) for a unix socket listener; names are looked up
+ * now, so that --check finds the unknown ones.
+ */
+static int
+load_socket_perms(struct loader *L, const config_setting_t *g,
+    const char *what, struct cfg_tunnel *t)
+{
+	const char *v = NULL;
+	char *end;
+	int rc;
+
+	t->listen_mode = -1;
+	t->listen_uid = (uid_t)-1;
+	t->listen_gid = (gid_t)-1;
+	if ((rc = get_string(L, g, "listen_mode", what, &v)) < 0)
+		return -1;
+	if (rc == 0) {
+		long m = strtol(v, &end, 8);
+
+		if (*end != '\0' || m < 0 || m > 0777)
+			return fail(L, config_setting_get_member(g,
+			    "listen_mode"), "%slisten_mode \"%s\" is not an "
+			    "octal mode like \"0660\"", what, v);
+		t->listen_mode = (int)m;
+	}
+	if ((rc = get_string(L, g, "listen_owner", what, &v)) < 0)
+		return -1;
+	if (rc == 0) {
+		const struct passwd *pw = getpwnam(v);
+
+		if (pw == NULL)
+			return fail(L, config_setting_get_member(g,
+			    "listen_owner"), "%sno user \"%s\"", what, v);
+		t->listen_uid = pw->pw_uid;
+	}
+	if ((rc = get_string(L, g, "listen_group", what, &v)) < 0)
+		return -1;
+	if (rc == 0) {
+		const struct group *gr = getgrnam(v);
+
+		if (gr == NULL)
+			return fail(L, config_setting_get_member(g,
+			    "listen_group"), "%sno group \"%s\"", what, v);
+		t->listen_gid = gr->gr_gid;
+	}
+	if ((t->listen_mode >= 0 || t->listen_uid != (uid_t)-1 ||
+	    t->listen_gid != (gid_t)-1) && t->listen.kind != ADDR_UNIX)
+		return fail(L, g, "%slisten_mode, listen_owner and listen_group "
+		    "are for a unix socket listener", what);
+	return 0;
+}
+
 static int
 load_tunnel(struct loader *L, const config_setting_t *root,
     const config_setting_t *g, const struct cfg_tls *deftls,
@@ -385,6 +442,8 @@ load_tunnel(struct loader *L, const config_setting_t *root,
 	    load_addr(L, g, "connect", what, &t->connect) != 0)
 		return -1;
 
+	if (load_socket_perms(L, g, what, t) != 0)
+		return -1;
 	if ((rc = get_string(L, g, "server_name", what, &v)) < 0)
 		return -1;
 	if (rc == 0 && t->mode == CFG_MODE_SERVER)
@@ -708,7 +767,10 @@ cfg_same_shape(const struct cfg *a, const struct cfg *b, char *why,
 			what = "mode";
 		else if (x->proto != y->proto)
 			what = "protocol";
-		else if (!same_addr(&x->listen, &y->listen))
+		else if (!same_addr(&x->listen, &y->listen) ||
+		    x->listen_mode != y->listen_mode ||
+		    x->listen_uid != y->listen_uid ||
+		    x->listen_gid != y->listen_gid)
 			what = "listen";
 		else if (!same_addr(&x->connect, &y->connect))
 			what = "connect";

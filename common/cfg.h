@@ -8,6 +8,7 @@
 #define COMMON_CFG_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "common/addr.h"
 #include "common/log.h"
@@ -53,6 +54,9 @@ struct cfg_tunnel {
 	enum cfg_mode	 mode;
 	enum cfg_proto	 proto;
 	struct addr	 listen;
+	int		 listen_mode;	/* unix socket: chmod, or -1 */
+	uid_t		 listen_uid;	/* unix socket: chown, or -1 */
+	gid_t		 listen_gid;
 	struct addr	 connect;
 	char		*server_name;	/* client: name the server must carry */
 	struct cfg_tls	 tls;

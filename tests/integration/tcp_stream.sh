@@ -76,12 +76,13 @@ s = socket.create_connection(('127.0.0.1', $GCPORT), timeout=5)
 print(s.recv(100).decode().strip())")
 [ "$out" = "220 greetings" ] || fail "greeting: $out"
 
-say "a unix socket on the app side (the database side is in pg_native)"
+say "a unix socket on the app side (the database side is in pg_native), mode 0660, group postgres"
 USOCK=$T/app.sock
 cat >"$T/unix.conf" <<CONF
 tls = { cert = "$PKI/server.crt"; key = "$PKI/server.key"; ca = "$PKI/ca.crt"; };
 tunnels = ( { name = "u"; mode = "client"; protocol = "tcp";
 	listen = "unix:$USOCK"; connect = "127.0.0.1:$SPORT"; server_name = "localhost";
+	listen_mode = "0660"; listen_owner = "root"; listen_group = "postgres";
 	tls = { cert = "$PKI/app1.crt"; key = "$PKI/app1.key"; }; } );
 CONF
 start_agent unix "$T/unix.conf"
@@ -98,6 +99,14 @@ while True:
     n += len(b)
 print(n)") || fail "unix client"
 [ "$out" = 1064 ] || fail "unix socket stream gave $out bytes"
+perms=$(stat -c '%a %U %G' "$USOCK")
+[ "$perms" = "660 root postgres" ] || fail "the unix socket is $perms"
+# A member of the group gets in; others are refused by the mode.
+runuser -u postgres -- $PY -c "import socket; s = socket.socket(socket.AF_UNIX); s.connect('$USOCK')" ||
+	fail "group postgres could not connect"
+if runuser -u nobody -- $PY -c "import socket; s = socket.socket(socket.AF_UNIX); s.connect('$USOCK')" 2>/dev/null; then
+	fail "nobody connected to a 0660 socket"
+fi
 
 say "IPv6: a server agent on [::1], a client agent dialling it"
 V6S=$(free_port) V6C=$(free_port) NAMEC=$(free_port)
