@@ -34,9 +34,7 @@ stopped() {
 	grep -Eq 'Sanitizer|runtime error:' "$T/$1.log" && fail "$1: sanitizer report"
 	log_has "$1" "drained: every app connection ended" || fail "$1 did not drain"
 	log_has "$1" 'info: stopped$' || fail "$1 did not stop"
-	rest=
-	for a in $AGENTS; do [ "$a" = "$1" ] || rest="$rest $a"; done
-	AGENTS=$rest
+	forget_agent "$1"
 }
 
 round=0
@@ -70,9 +68,7 @@ say "drain_timeout = 1: a long query is cut at the timeout"
 sed -i '1i drain_timeout = 1;' "$T/server.conf"
 kill -TERM "$PID_server2"
 wait "$PID_server2" || true
-rest=
-for a in $AGENTS; do [ "$a" = server2 ] || rest="$rest $a"; done
-AGENTS=$rest
+forget_agent server2
 start_agent server3 "$T/server.conf"
 psql_at "$CPORT" "select pg_sleep(20)" >/dev/null 2>&1 &
 q=$!
@@ -86,7 +82,5 @@ wait "$PID_server3" || rc=$?
 [ "$rc" = 0 ] || fail "server3 exited with status $rc"
 [ $(( $(date +%s) - start )) -le 4 ] || fail "the drain took longer than its timeout"
 if wait $q; then fail "the long query was not cut"; fi
-rest=
-for a in $AGENTS; do [ "$a" = server3 ] || rest="$rest $a"; done
-AGENTS=$rest
+forget_agent server3
 pass

@@ -19,9 +19,7 @@ start_sink() {
 # killed NAME: SIGKILL the agent NAME; it is no longer stopped at the end.
 killed() {
 	eval "kill -KILL \$PID_$1"
-	rest=
-	for a in $AGENTS; do [ "$a" = "$1" ] || rest="$rest $a"; done
-	AGENTS=$rest
+	forget_agent "$1"
 }
 
 say "server agent, TLS client ending cleanly: the database gets a FIN"
