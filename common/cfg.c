@@ -18,12 +18,7 @@
 #include <openssl/ssl.h>
 
 #include "common/cfg.h"
-
-struct loader {
-	const char	*file;
-	char		*err;
-	size_t		 errlen;
-};
+#include "common/cfgread.h"
 
 /* Numeric tunnel settings: seconds unless said otherwise. */
 struct limit_def {
@@ -57,26 +52,6 @@ static const char *const allow_keys[] = { "cn", "dns", "uri", "ou",
 	"spki_sha256", NULL };
 
 static int
-fail(struct loader *L, const config_setting_t *s, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(struct loader *L, const config_setting_t *s, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	n = snprintf(L->err, L->errlen, "%s:%d: ", L->file,
-	    s ? config_setting_source_line(s) : 0);
-	if (n < 0 || (size_t)n >= L->errlen)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(L->err + n, L->errlen - (size_t)n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static int
 is_known(const char *name, const char *const *keys, int with_limits)
 {
 	for (; *keys; keys++)
@@ -90,7 +65,7 @@ is_known(const char *name, const char *const *keys, int with_limits)
 }
 
 static int
-check_keys(struct loader *L, const config_setting_t *group,
+check_keys(struct cfgread *L, const config_setting_t *group,
     const char *const *keys, int with_limits, const char *what)
 {
 	int n = config_setting_length(group);
@@ -101,7 +76,8 @@ check_keys(struct loader *L, const config_setting_t *group,
 		const char *name = config_setting_name(s);
 
 		if (name != NULL && !is_known(name, keys, with_limits))
-			return fail(L, s, "%sunknown setting \"%s\"", what,
+			return cfgread_fail(L, s,
+			    "%sunknown setting \"%s\"", what,
 			    name);
 	}
 	return 0;
@@ -109,40 +85,7 @@ check_keys(struct loader *L, const config_setting_t *group,
 
 /* get_string: 0 and *out (borrowed) if present, 1 if absent, -1 on error. */
 static int
-get_string(struct loader *L, const config_setting_t *group, const char *key,
-    const char *what, const char **out)
-{
-	config_setting_t *s = config_setting_get_member(group, key);
-
-	if (s == NULL)
-		return 1;
-	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return fail(L, s, "%s\"%s\" must be a string", what, key);
-	*out = config_setting_get_string(s);
-	if (**out == '\0')
-		return fail(L, s, "%s\"%s\" is empty", what, key);
-	return 0;
-}
-
-static int
-get_file(struct loader *L, const config_setting_t *group, const char *key,
-    const char *what, struct cfg_file *out)
-{
-	const char *v = NULL;
-	int rc = get_string(L, group, key, what, &v);
-
-	if (rc != 0)
-		return rc;
-	free(out->path);
-	if ((out->path = strdup(v)) == NULL)
-		return fail(L, group, "out of memory");
-	out->line = config_setting_source_line(
-	    config_setting_get_member(group, key));
-	return 0;
-}
-
-static int
-load_tls(struct loader *L, const config_setting_t *g, const char *what,
+load_tls(struct cfgread *L, const config_setting_t *g, const char *what,
     struct cfg_tls *t)
 {
 	config_setting_t *s;
@@ -150,19 +93,21 @@ load_tls(struct loader *L, const config_setting_t *g, const char *what,
 	int rc;
 
 	if (!config_setting_is_group(g))
-		return fail(L, g, "%s\"tls\" must be a group { ... }", what);
+		return cfgread_fail(L, g,
+		    "%s\"tls\" must be a group { ... }", what);
 	if (check_keys(L, g, tls_keys, 0, what) != 0)
 		return -1;
-	if (get_file(L, g, "cert", what, &t->cert) < 0 ||
-	    get_file(L, g, "key", what, &t->key) < 0 ||
-	    get_file(L, g, "ca", what, &t->ca) < 0 ||
-	    get_file(L, g, "crl", what, &t->crl) < 0)
+	if (cfgread_file(L, g, "cert", what, &t->cert) < 0 ||
+	    cfgread_file(L, g, "key", what, &t->key) < 0 ||
+	    cfgread_file(L, g, "ca", what, &t->ca) < 0 ||
+	    cfgread_file(L, g, "crl", what, &t->crl) < 0)
 		return -1;
-	if ((rc = get_string(L, g, "reload", what, &v)) < 0)
+	if ((rc = cfgread_string(L, g, "reload", what, &v)) < 0)
 		return -1;
 	if (rc == 0) {
 		if (strcmp(v, "watch") != 0 && strcmp(v, "signal") != 0)
-			return fail(L, config_setting_get_member(g, "reload"),
+			return cfgread_fail(L,
+			    config_setting_get_member(g, "reload"),
 			    "%sunknown reload \"%s\" (use \"signal\" or "
 			    "\"watch\")", what, v);
 		t->watch = strcmp(v, "watch") == 0;
@@ -171,11 +116,12 @@ load_tls(struct loader *L, const config_setting_t *g, const char *what,
 		if (config_setting_type(s) != CONFIG_TYPE_INT ||
 		    config_setting_get_int(s) < 0 ||
 		    config_setting_get_int(s) > 3650)
-			return fail(L, s, "%sexpiry_warn_days must be a whole "
+			return cfgread_fail(L, s,
+			    "%sexpiry_warn_days must be a whole "
 			    "number from 0 to 3650", what);
 		t->expiry_warn_days = (unsigned)config_setting_get_int(s);
 	}
-	if ((rc = get_string(L, g, "min_version", what, &v)) < 0)
+	if ((rc = cfgread_string(L, g, "min_version", what, &v)) < 0)
 		return -1;
 	if (rc == 0) {
 		if (strcmp(v, "1.2") == 0)
@@ -183,7 +129,7 @@ load_tls(struct loader *L, const config_setting_t *g, const char *what,
 		else if (strcmp(v, "1.3") == 0)
 			t->min_version = TLS1_3_VERSION;
 		else
-			return fail(L, config_setting_get_member(g,
+			return cfgread_fail(L, config_setting_get_member(g,
 			    "min_version"), "%sunknown min_version \"%s\" "
 			    "(use \"1.2\" or \"1.3\")", what, v);
 	}
@@ -211,7 +157,7 @@ copy_tls(struct cfg_tls *dst, const struct cfg_tls *src)
 static void free_list(char **l);
 
 static int
-load_list(struct loader *L, const config_setting_t *g, const char *key,
+load_list(struct cfgread *L, const config_setting_t *g, const char *key,
     const char *what, char ***out, size_t *n)
 {
 	config_setting_t *s = config_setting_get_member(g, key);
@@ -220,32 +166,35 @@ load_list(struct loader *L, const config_setting_t *g, const char *key,
 	if (s == NULL)
 		return 0;
 	if (!config_setting_is_array(s) && !config_setting_is_list(s))
-		return fail(L, s, "%sallow.%s must be a list [ \"...\" ]",
+		return cfgread_fail(L, s,
+		    "%sallow.%s must be a list [ \"...\" ]",
 		    what, key);
 	len = config_setting_length(s);
 	if ((*out = calloc((size_t)len + 1, sizeof(char *))) == NULL)
-		return fail(L, s, "out of memory");
+		return cfgread_fail(L, s, "out of memory");
 	for (int i = 0; i < len; i++) {
 		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		const char *v;
 
 		if (config_setting_type(e) != CONFIG_TYPE_STRING ||
 		    *(v = config_setting_get_string(e)) == '\0')
-			return fail(L, s, "%sallow.%s holds a value that is "
+			return cfgread_fail(L, s,
+			    "%sallow.%s holds a value that is "
 			    "not a non-empty string", what, key);
 		if (((*out)[i] = strdup(v)) == NULL)
-			return fail(L, s, "out of memory");
+			return cfgread_fail(L, s, "out of memory");
 		(*n)++;
 	}
 	return 0;
 }
 
 static int
-load_allow(struct loader *L, const config_setting_t *g, const char *what,
+load_allow(struct cfgread *L, const config_setting_t *g, const char *what,
     struct cfg_allow *a)
 {
 	if (!config_setting_is_group(g))
-		return fail(L, g, "%s\"allow\" must be a group { cn = [...]; }",
+		return cfgread_fail(L, g,
+		    "%s\"allow\" must be a group { cn = [...]; }",
 		    what);
 	char **pins = NULL;
 	size_t npins = 0;
@@ -259,12 +208,13 @@ load_allow(struct loader *L, const config_setting_t *g, const char *what,
 	    load_list(L, g, "spki_sha256", what, &pins, &npins) != 0)
 		goto out;
 	if (npins > 0 && (a->spki = calloc(npins, CFG_SPKI_LEN)) == NULL) {
-		fail(L, g, "out of memory");
+		cfgread_fail(L, g, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < npins; i++, a->nspki++) {
 		if (cfg_spki_parse(pins[i], a->spki[i]) != 0) {
-			fail(L, config_setting_get_member(g, "spki_sha256"),
+			cfgread_fail(L,
+			    config_setting_get_member(g, "spki_sha256"),
 			    "%sallow.spki_sha256 \"%s\" is not a SHA-256 "
 			    "digest (64 hex digits or 44 base64 characters)",
 			    what, pins[i]);
@@ -272,7 +222,8 @@ load_allow(struct loader *L, const config_setting_t *g, const char *what,
 		}
 	}
 	if (a->ncn + a->ndns + a->nuri + a->nou + a->nspki == 0) {
-		fail(L, g, "%s\"allow\" names nobody; list cn, dns, uri, ou "
+		cfgread_fail(L, g,
+		    "%s\"allow\" names nobody; list cn, dns, uri, ou "
 		    "or spki_sha256 entries, or use allow_any = true", what);
 		goto out;
 	}
@@ -284,7 +235,7 @@ out:
 
 /* load_limit: tunnel value, else top-level value, else the default. */
 static int
-load_limit(struct loader *L, const config_setting_t *root,
+load_limit(struct cfgread *L, const config_setting_t *root,
     const config_setting_t *tun, const struct limit_def *d, const char *what,
     struct cfg_tunnel *t)
 {
@@ -303,32 +254,16 @@ load_limit(struct loader *L, const config_setting_t *root,
 		else if (type == CONFIG_TYPE_FLOAT)
 			v = config_setting_get_float(s);
 		else
-			return fail(L, s, "%s\"%s\" must be a number", what,
+			return cfgread_fail(L, s,
+			    "%s\"%s\" must be a number", what,
 			    d->key);
 		if (!(v == 0 && d->min == 0) && (v < d->min || v > d->max))
-			return fail(L, s, "%s\"%s\" = %g is out of range "
+			return cfgread_fail(L, s,
+			    "%s\"%s\" = %g is out of range "
 			    "(%g to %g)", what, d->key, v, d->min, d->max);
 	}
 	*(unsigned *)(void *)((char *)t + d->offset) =
 	    (unsigned)(v * d->scale + 0.5);
-	return 0;
-}
-
-static int
-load_addr(struct loader *L, const config_setting_t *g, const char *key,
-    const char *what, struct addr *out)
-{
-	const char *v = NULL;
-	char why[128];
-	int rc;
-
-	if ((rc = get_string(L, g, key, what, &v)) < 0)
-		return -1;
-	if (rc == 1)
-		return fail(L, g, "%smissing \"%s\"", what, key);
-	if (addr_parse(v, out, why, sizeof(why)) != 0)
-		return fail(L, config_setting_get_member(g, key),
-		    "%s%s \"%s\": %s", what, key, v, why);
 	return 0;
 }
 
@@ -338,7 +273,7 @@ load_addr(struct loader *L, const config_setting_t *g, const char *key,
  * now, so that --check finds the unknown ones.
  */
 static int
-load_socket_perms(struct loader *L, const config_setting_t *g,
+load_socket_perms(struct cfgread *L, const config_setting_t *g,
     const char *what, struct cfg_tunnel *t)
 {
 	const char *v = NULL;
@@ -348,46 +283,47 @@ load_socket_perms(struct loader *L, const config_setting_t *g,
 	t->listen_mode = -1;
 	t->listen_uid = (uid_t)-1;
 	t->listen_gid = (gid_t)-1;
-	if ((rc = get_string(L, g, "listen_mode", what, &v)) < 0)
+	if ((rc = cfgread_string(L, g, "listen_mode", what, &v)) < 0)
 		return -1;
 	if (rc == 0) {
 		long m = strtol(v, &end, 8);
 
 		if (*end != '\0' || m < 0 || m > 0777)
-			return fail(L, config_setting_get_member(g,
+			return cfgread_fail(L, config_setting_get_member(g,
 			    "listen_mode"), "%slisten_mode \"%s\" is not an "
 			    "octal mode like \"0660\"", what, v);
 		t->listen_mode = (int)m;
 	}
-	if ((rc = get_string(L, g, "listen_owner", what, &v)) < 0)
+	if ((rc = cfgread_string(L, g, "listen_owner", what, &v)) < 0)
 		return -1;
 	if (rc == 0) {
 		const struct passwd *pw = getpwnam(v);
 
 		if (pw == NULL)
-			return fail(L, config_setting_get_member(g,
+			return cfgread_fail(L, config_setting_get_member(g,
 			    "listen_owner"), "%sno user \"%s\"", what, v);
 		t->listen_uid = pw->pw_uid;
 	}
-	if ((rc = get_string(L, g, "listen_group", what, &v)) < 0)
+	if ((rc = cfgread_string(L, g, "listen_group", what, &v)) < 0)
 		return -1;
 	if (rc == 0) {
 		const struct group *gr = getgrnam(v);
 
 		if (gr == NULL)
-			return fail(L, config_setting_get_member(g,
+			return cfgread_fail(L, config_setting_get_member(g,
 			    "listen_group"), "%sno group \"%s\"", what, v);
 		t->listen_gid = gr->gr_gid;
 	}
 	if ((t->listen_mode >= 0 || t->listen_uid != (uid_t)-1 ||
 	    t->listen_gid != (gid_t)-1) && t->listen.kind != ADDR_UNIX)
-		return fail(L, g, "%slisten_mode, listen_owner and listen_group "
+		return cfgread_fail(L, g,
+		    "%slisten_mode, listen_owner and listen_group "
 		    "are for a unix socket listener", what);
 	return 0;
 }
 
 static int
-load_tunnel(struct loader *L, const config_setting_t *root,
+load_tunnel(struct cfgread *L, const config_setting_t *root,
     const config_setting_t *g, const struct cfg_tls *deftls,
     struct cfg_tunnel *t)
 {
@@ -398,35 +334,36 @@ load_tunnel(struct loader *L, const config_setting_t *root,
 
 	t->line = config_setting_source_line(g);
 	if (!config_setting_is_group(g))
-		return fail(L, g, "each tunnel must be a group { ... }");
-	if ((rc = get_string(L, g, "name", "tunnel: ", &v)) < 0)
+		return cfgread_fail(L, g,
+		    "each tunnel must be a group { ... }");
+	if ((rc = cfgread_string(L, g, "name", "tunnel: ", &v)) < 0)
 		return -1;
 	if (rc == 1)
-		return fail(L, g, "tunnel without a \"name\"");
+		return cfgread_fail(L, g, "tunnel without a \"name\"");
 	if ((t->name = strdup(v)) == NULL)
-		return fail(L, g, "out of memory");
+		return cfgread_fail(L, g, "out of memory");
 	snprintf(what, sizeof(what), "tunnel \"%s\": ", t->name);
 	if (check_keys(L, g, tunnel_keys, 1, what) != 0)
 		return -1;
 
-	if ((rc = get_string(L, g, "mode", what, &v)) < 0)
+	if ((rc = cfgread_string(L, g, "mode", what, &v)) < 0)
 		return -1;
 	if (rc == 1)
-		return fail(L, g, "%smissing \"mode\" (\"client\" or "
+		return cfgread_fail(L, g, "%smissing \"mode\" (\"client\" or "
 		    "\"server\")", what);
 	if (strcmp(v, "client") == 0)
 		t->mode = CFG_MODE_CLIENT;
 	else if (strcmp(v, "server") == 0)
 		t->mode = CFG_MODE_SERVER;
 	else
-		return fail(L, config_setting_get_member(g, "mode"),
+		return cfgread_fail(L, config_setting_get_member(g, "mode"),
 		    "%sunknown mode \"%s\" (use \"client\" or \"server\")",
 		    what, v);
 
-	if ((rc = get_string(L, g, "protocol", what, &v)) < 0)
+	if ((rc = cfgread_string(L, g, "protocol", what, &v)) < 0)
 		return -1;
 	if (rc == 1)
-		return fail(L, g, "%smissing \"protocol\"", what);
+		return cfgread_fail(L, g, "%smissing \"protocol\"", what);
 	if (strcmp(v, "postgresql") == 0)
 		t->proto = CFG_PROTO_POSTGRESQL;
 	else if (strcmp(v, "mongodb") == 0)
@@ -434,40 +371,43 @@ load_tunnel(struct loader *L, const config_setting_t *root,
 	else if (strcmp(v, "tcp") == 0)
 		t->proto = CFG_PROTO_TCP;
 	else
-		return fail(L, config_setting_get_member(g, "protocol"),
+		return cfgread_fail(L, config_setting_get_member(g, "protocol"),
 		    "%sunknown protocol \"%s\" (use \"postgresql\", "
 		    "\"mongodb\" or \"tcp\")", what, v);
 
-	if (load_addr(L, g, "listen", what, &t->listen) != 0 ||
-	    load_addr(L, g, "connect", what, &t->connect) != 0)
+	if (cfgread_addr(L, g, "listen", what, &t->listen) != 0 ||
+	    cfgread_addr(L, g, "connect", what, &t->connect) != 0)
 		return -1;
 
 	if (load_socket_perms(L, g, what, t) != 0)
 		return -1;
-	if ((rc = get_string(L, g, "server_name", what, &v)) < 0)
+	if ((rc = cfgread_string(L, g, "server_name", what, &v)) < 0)
 		return -1;
 	if (rc == 0 && t->mode == CFG_MODE_SERVER)
-		return fail(L, config_setting_get_member(g, "server_name"),
+		return cfgread_fail(L,
+		    config_setting_get_member(g, "server_name"),
 		    "%sserver_name is for client tunnels", what);
 	if (rc == 1 && t->mode == CFG_MODE_CLIENT) {
 		if (t->connect.kind == ADDR_UNIX)
-			return fail(L, g, "%sconnect is a unix socket, so "
+			return cfgread_fail(L, g,
+			    "%sconnect is a unix socket, so "
 			    "server_name must say which name the server's "
 			    "certificate carries", what);
 		v = t->connect.host;
 	}
 	if (t->mode == CFG_MODE_CLIENT &&
 	    (t->server_name = strdup(v)) == NULL)
-		return fail(L, g, "out of memory");
+		return cfgread_fail(L, g, "out of memory");
 
 	if (copy_tls(&t->tls, deftls) != 0)
-		return fail(L, g, "out of memory");
+		return cfgread_fail(L, g, "out of memory");
 	if ((s = config_setting_get_member(g, "tls")) != NULL &&
 	    load_tls(L, s, what, &t->tls) != 0)
 		return -1;
 	if (t->tls.cert.path == NULL || t->tls.key.path == NULL ||
 	    t->tls.ca.path == NULL)
-		return fail(L, g, "%sneeds tls cert, key and ca (at top level "
+		return cfgread_fail(L, g,
+		    "%sneeds tls cert, key and ca (at top level "
 		    "or in the tunnel): both sides authenticate", what);
 
 	if ((s = config_setting_get_member(g, "allow")) != NULL) {
@@ -477,18 +417,22 @@ load_tunnel(struct loader *L, const config_setting_t *root,
 	}
 	if ((s = config_setting_get_member(g, "allow_any")) != NULL) {
 		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-			return fail(L, s, "%sallow_any must be true or false",
+			return cfgread_fail(L, s,
+			    "%sallow_any must be true or false",
 			    what);
 		t->allow_any = config_setting_get_bool(s);
 		if (t->allow_any && t->has_allow)
-			return fail(L, s, "%sallow_any = true and an allow "
+			return cfgread_fail(L, s,
+			    "%sallow_any = true and an allow "
 			    "list contradict each other; keep one", what);
 		if (t->allow_any && t->mode == CFG_MODE_CLIENT)
-			return fail(L, s, "%sallow_any is for server tunnels",
+			return cfgread_fail(L, s,
+			    "%sallow_any is for server tunnels",
 			    what);
 	}
 	if (t->mode == CFG_MODE_SERVER && !t->has_allow && !t->allow_any)
-		return fail(L, g, "%sa server tunnel must say who may connect: "
+		return cfgread_fail(L, g,
+		    "%sa server tunnel must say who may connect: "
 		    "allow = { cn = [...]; dns = [...]; uri = [...]; } or "
 		    "allow_any = true", what);
 
@@ -497,7 +441,7 @@ load_tunnel(struct loader *L, const config_setting_t *root,
 			return -1;
 	if (t->prewarm > 0 && t->mode == CFG_MODE_SERVER &&
 	    config_setting_get_member(g, "prewarm") != NULL)
-		return fail(L, config_setting_get_member(g, "prewarm"),
+		return cfgread_fail(L, config_setting_get_member(g, "prewarm"),
 		    "%sprewarm is for client tunnels", what);
 	if (t->mode == CFG_MODE_SERVER)
 		t->prewarm = 0;
@@ -525,7 +469,7 @@ free_tls(struct cfg_tls *t)
 }
 
 static struct cfg *
-load_tree(config_t *conf, struct loader *L)
+load_tree(config_t *conf, struct cfgread *L)
 {
 	config_setting_t *root = config_root_setting(conf), *s, *list;
 	struct cfg_tls deftls = { .min_version = TLS1_3_VERSION,
@@ -546,7 +490,8 @@ load_tree(config_t *conf, struct loader *L)
 		if (config_setting_type(s) != CONFIG_TYPE_INT ||
 		    config_setting_get_int(s) < 0 ||
 		    config_setting_get_int(s) > 256) {
-			fail(L, s, "workers must be a whole number from 0 "
+			cfgread_fail(L, s,
+			    "workers must be a whole number from 0 "
 			    "(one per core) to 256");
 			goto fail;
 		}
@@ -559,16 +504,17 @@ load_tree(config_t *conf, struct loader *L)
 		    CONFIG_TYPE_FLOAT ? config_setting_get_float(s) : -1;
 
 		if (d < 0 || d > 3600) {
-			fail(L, s, "drain_timeout must be a number of seconds "
+			cfgread_fail(L, s,
+			    "drain_timeout must be a number of seconds "
 			    "from 0 (close at once) to 3600");
 			goto fail;
 		}
 		c->drain_timeout_ms = (unsigned)(d * 1000);
 	}
-	if ((rc = get_string(L, root, "log_level", "", &v)) < 0)
+	if ((rc = cfgread_string(L, root, "log_level", "", &v)) < 0)
 		goto fail;
 	if (rc == 0 && log_level_parse(v, &c->log_level) != 0) {
-		fail(L, config_setting_get_member(root, "log_level"),
+		cfgread_fail(L, config_setting_get_member(root, "log_level"),
 		    "unknown log_level \"%s\" (error, warning, info, debug)",
 		    v);
 		goto fail;
@@ -576,7 +522,7 @@ load_tree(config_t *conf, struct loader *L)
 	if ((s = config_setting_get_member(root, "tls")) != NULL &&
 	    load_tls(L, s, "", &deftls) != 0)
 		goto fail;
-	if ((rc = get_string(L, root, "pidfile", "", &v)) < 0)
+	if ((rc = cfgread_string(L, root, "pidfile", "", &v)) < 0)
 		goto fail;
 	if (rc == 0 && (c->pidfile = strdup(v)) == NULL)
 		goto fail;
@@ -584,7 +530,8 @@ load_tree(config_t *conf, struct loader *L)
 	list = config_setting_get_member(root, "tunnels");
 	if (list == NULL || !config_setting_is_list(list) ||
 	    (n = config_setting_length(list)) == 0) {
-		fail(L, list, "\"tunnels\" must be a non-empty list ( { ... }, "
+		cfgread_fail(L, list,
+		    "\"tunnels\" must be a non-empty list ( { ... }, "
 		    "... )");
 		goto fail;
 	}
@@ -599,14 +546,14 @@ load_tree(config_t *conf, struct loader *L)
 			goto fail;
 		for (int j = 0; j < i; j++) {
 			if (strcmp(c->tunnels[j].name, t->name) == 0) {
-				fail(L, config_setting_get_elem(list,
+				cfgread_fail(L, config_setting_get_elem(list,
 				    (unsigned)i), "tunnel \"%s\": name "
 				    "already used on line %d", t->name,
 				    c->tunnels[j].line);
 				goto fail;
 			}
 			if (same_listen(&c->tunnels[j].listen, &t->listen)) {
-				fail(L, config_setting_get_elem(list,
+				cfgread_fail(L, config_setting_get_elem(list,
 				    (unsigned)i), "tunnel \"%s\": listen "
 				    "address already used by tunnel \"%s\"",
 				    t->name, c->tunnels[j].name);
@@ -626,7 +573,7 @@ fail:
 static struct cfg *
 load(config_t *conf, int ok, const char *name, char *err, size_t errlen)
 {
-	struct loader L = { name, err, errlen };
+	struct cfgread L = { name, err, errlen };
 	struct cfg *c = NULL;
 
 	if (!ok) {

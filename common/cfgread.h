@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cfgread.h: settings read out of a libconfig tree; each error names the
+ * file and line ("agent.conf:12: ...") in the reader's buffer.
+ */
+#ifndef COMMON_CFGREAD_H
+#define COMMON_CFGREAD_H
+
+#include <stddef.h>
+
+#include <libconfig.h>
+
+#include "common/addr.h"
+#include "common/cfg.h"
+
+/* One load: the file's name, and room for the first error. */
+struct cfgread {
+	const char	*file;
+	char		*err;
+	size_t		 errlen;
+};
+
+/* cfgread_fail(L, s, fmt, ...): say what is wrong at s; returns -1. */
+int	cfgread_fail(struct cfgread *L, const config_setting_t *s,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * cfgread_string(L, group, key, what, &out): the non-empty string at key
+ * (borrowed until the tree is destroyed): 0; 1 if key is absent; -1 on
+ * an error (another type, empty).  what prefixes messages.
+ */
+int	cfgread_string(struct cfgread *L, const config_setting_t *group,
+	    const char *key, const char *what, const char **out);
+
+/* cfgread_file(...): the same, kept as a path with its line: 0, 1, -1. */
+int	cfgread_file(struct cfgread *L, const config_setting_t *group,
+	    const char *key, const char *what, struct cfg_file *out);
+
+/* cfgread_addr(...): the required address at key: 0 or -1. */
+int	cfgread_addr(struct cfgread *L, const config_setting_t *g,
+	    const char *key, const char *what, struct addr *out);
+
+#endif
