@@ -278,33 +278,38 @@ closed_cb(uv_handle_t *h)
 	s->ops->closed(s->arg);
 }
 
+/* begin_close: stop reading; the handle's close is due.  1 if it was open. */
+static int
+begin_close(struct sock *s)
+{
+	if (!s->open)
+		return 0;
+	if (s->reading)
+		uv_read_stop(&s->h.stream);
+	s->open = s->reading = 0;
+	s->closing = 1;
+	return 1;
+}
+
 void
 sock_close(struct sock *s)
 {
-	if (!s->open)
-		return;
-	if (s->reading)
-		uv_read_stop(&s->h.stream);
-	s->open = s->connected = s->reading = 0;
-	s->closing = 1;
-	uv_close(&s->h.handle, closed_cb);
+	if (begin_close(s)) {
+		s->connected = 0;
+		uv_close(&s->h.handle, closed_cb);
+	}
 }
 
 void
 sock_reset(struct sock *s)
 {
-	if (!s->open)
+	int tcp = s->h.handle.type == UV_TCP && s->connected;
+
+	if (!begin_close(s))
 		return;
-	if (s->h.handle.type != UV_TCP || !s->connected) {
-		sock_close(s);
-		return;
-	}
-	if (s->reading)
-		uv_read_stop(&s->h.stream);
-	s->open = s->connected = s->reading = 0;
-	s->closing = 1;
+	s->connected = 0;
 	/* Refused while a shutdown is under way: then a plain close. */
-	if (uv_tcp_close_reset(&s->h.tcp, closed_cb) != 0)
+	if (!tcp || uv_tcp_close_reset(&s->h.tcp, closed_cb) != 0)
 		uv_close(&s->h.handle, closed_cb);
 }
 

@@ -296,7 +296,6 @@ takeover_read_tickets(struct tlsio *t)
 		    t->ossl_allow != 0)
 			return tlsio_fail(t, SSL_AD_INTERNAL_ERROR,
 			    "OpenSSL did not take the session ticket");
-		t->tickets += res.tickets;
 	}
 	return TLSIO_OK;
 }

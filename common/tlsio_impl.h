@@ -40,7 +40,6 @@ struct tlsio {
 	size_t		 secret_len[2];
 	uint64_t	 nrec[2];	/* records since Finished/KeyUpdate */
 	unsigned	 finished[2];	/* that side's Finished is through */
-	unsigned	 tickets;	/* NewSessionTickets given to OpenSSL */
 #ifdef DBTLS_NONCE_LEDGER
 	struct rec13	 shadow;	/* OpenSSL's sending, for the ledger */
 #endif

@@ -31,6 +31,8 @@ import time
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
+from truncate import tls_context   # the same certificates, from one place
+
 CTL = {"open": 1, "fin": 2, "abort": 3, "fin_last": 4, "ok": 5, "refuse": 6}
 NAMES = {v: k.upper() for k, v in CTL.items()}
 SUITES = {"TLS_AES_128_GCM_SHA256": (AESGCM, 16, "sha256"),
@@ -169,13 +171,7 @@ class Rogue:
 
 
 def context(side, pki, keylog):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER if side == "server" else
-                         ssl.PROTOCOL_TLS_CLIENT)
-    name = "server" if side == "server" else "app1"
-    ctx.load_cert_chain(f"{pki}/{name}.crt", f"{pki}/{name}.key")
-    ctx.load_verify_locations(f"{pki}/ca.crt")
-    ctx.verify_mode = ssl.CERT_REQUIRED
-    ctx.check_hostname = False
+    ctx = tls_context(side, pki)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3
     ctx.set_alpn_protocols(["dbtls/1"])
     ctx.keylog_filename = keylog
