@@ -42,7 +42,7 @@ gen_load(const char *path, unsigned long id, char *err, size_t len)
 	for (size_t i = 0; i < g->cfg->ntunnels; i++) {
 		const struct cfg_tunnel *t = &g->cfg->tunnels[i];
 
-		if ((g->ctx[i] = tlsctx_new(path, t, err, len)) == NULL) {
+		if ((g->ctx[i] = tlsctx_new(g->cfg, t, err, len)) == NULL) {
 			gen_unref(g);
 			return NULL;
 		}

@@ -24,6 +24,7 @@
 #include "common/tlsctx.h"
 #include "agent/gen.h"
 #include "agent/notify.h"
+#include "agent/privdrop.h"
 #include "agent/reload.h"
 #include "agent/worker.h"
 
@@ -223,6 +224,21 @@ pidfile_write(const char *path)
 		fatal("pidfile %s", path);
 }
 
+/* become_user: root's part is done (listeners bound, keys read). */
+static void
+become_user(const struct cfg *c)
+{
+	char err[1024];
+
+	if (c->user == NULL)
+		return;
+	if (privdrop_become(c, err, sizeof(err)) != 0 ||
+	    privdrop_readable(c, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	log_info("running as user %s (uid %u), group %s (gid %u)", c->user,
+	    (unsigned)c->uid, c->group, (unsigned)c->gid);
+}
+
 /* stop_all: close every connection now; the loops then end. */
 static void
 stop_all(void)
@@ -345,10 +361,18 @@ main(int argc, char **argv)
 	if ((agent.first = gen_load(path, 1, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	log_set_level(agent.first->cfg->log_level);
+	log_set_format(agent.first->cfg->log_format);
 	setup_tunnels(&agent);
 	if (check) {
-		printf("ok: %s: %zu tunnel(s), certificates and keys load\n",
-		    path, agent.ntunnels);
+		if (privdrop_check(agent.first->cfg, err, sizeof(err)) != 0)
+			fatalx("%s", err);
+		printf("ok: %s: %zu tunnel(s), certificates and keys load%s%s"
+		    "\n", path, agent.ntunnels, agent.first->cfg->user ?
+		    ", and user " : "", agent.first->cfg->user ?
+		    agent.first->cfg->user : "");
+		if (agent.first->cfg->user != NULL && geteuid() == 0)
+			printf("ok: user %s can read them\n",
+			    agent.first->cfg->user);
 		return 0;
 	}
 
@@ -367,9 +391,10 @@ main(int argc, char **argv)
 	uv_signal_start(&sig_int, signal_cb, SIGINT);
 	uv_signal_start(&sig_term, signal_cb, SIGTERM);
 	gen_install(gen_ref(agent.first));
+	pidfile_write(agent.first->cfg->pidfile);
+	become_user(agent.first->cfg);
 	if ((rc = reload_start(loop, path, agent.first, reloaded)) != 0)
 		fatalx("reload: %s", uv_strerror(rc));
-	pidfile_write(agent.first->cfg->pidfile);
 	uv_timer_init(loop, &trim_timer);
 	uv_timer_init(loop, &drain_timer);
 	uv_timer_start(&trim_timer, trim_cb, 500, 500);

@@ -19,6 +19,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "common/cfg.h"
+#include "common/tlsctx.h"
 #include "certs/check.h"
 #include "certs/inspect.h"
 #include "certs/store.h"
@@ -170,7 +171,7 @@ out:
 }
 
 static void
-check_key(struct checker *k, const char *path)
+check_key(struct checker *k, const char *path, gid_t group)
 {
 	struct stat st;
 
@@ -180,10 +181,11 @@ check_key(struct checker *k, const char *path)
 		report(k, V_INVALID, "key", path, INT32_MIN, "cannot read it");
 		return;
 	}
-	if ((st.st_mode & 077) != 0)
+	if (!tlsctx_key_private(st.st_mode, st.st_gid, group))
 		report(k, V_INVALID, "key", path, INT32_MIN, "open to group or "
-		    "others (mode %04o): the agent refuses it; chmod 600",
-		    (unsigned)(st.st_mode & 07777));
+		    "others (mode %04o, gid %u): the agent refuses it; chmod "
+		    "600, or 640 in the group the config names",
+		    (unsigned)(st.st_mode & 07777), (unsigned)st.st_gid);
 	else
 		report(k, V_OK, "key", path, INT32_MIN, "mode %04o",
 		    (unsigned)(st.st_mode & 07777));
@@ -306,7 +308,7 @@ check_main(int argc, char **argv)
 		const struct cfg_tunnel *t = &cfg->tunnels[i];
 
 		check_leaf(&k, t);
-		check_key(&k, t->tls.key.path);
+		check_key(&k, t->tls.key.path, cfg->gid);
 		check_ca(&k, t->tls.ca.path);
 		if (t->tls.crl.path != NULL)
 			check_crl(&k, t->tls.crl.path, t->tls.ca.path);

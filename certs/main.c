@@ -32,8 +32,11 @@ usage(FILE *f)
 	    "        -> DIR/ca.crt, DIR/ca.key (0600)\n"
 	    "  issue --ca DIR --cn NAME [--dns NAME]... [--ip ADDR]... [--uri URI]...\n"
 	    "        [--days 90] [--out DIR] [--key ec|ed25519|rsa] [--force]\n"
-	    "        -> OUT/NAME.crt (leaf, then chain), OUT/NAME.key (0600)\n"
+	    "        [--owner USER] [--group GROUP]\n"
+	    "        -> OUT/NAME.crt (leaf, then chain), OUT/NAME.key (0600;\n"
+	    "           0640 with --group, for an agent running as that group)\n"
 	    "  csr --cn NAME [--dns ...] [--ip ...] [--uri ...] --out DIR [--key TYPE]\n"
+	    "        [--owner USER] [--group GROUP]\n"
 	    "        -> DIR/NAME.key, DIR/NAME.csr, for an outside CA\n"
 	    "  sign --ca DIR --csr FILE [--days 90] --out FILE [--force]\n"
 	    "  revoke --ca DIR --cert FILE [--crl-days 30]   -> DIR/ca.crl\n"
@@ -42,6 +45,8 @@ usage(FILE *f)
 	    "  check --config AGENT.CONF [--warn-days 30] [--json]\n"
 	    "        exit 0 all good, 1 something expires within warn-days, 2 invalid\n"
 	    "  rotate --config AGENT.CONF --ca DIR [--days N] [--reload] [--dry-run]\n"
+	    "        [--owner USER] [--group GROUP]\n"
+	    "        new files keep the old ones' owner, group and mode\n"
 	    "\n"
 	    "Defaults: ECDSA P-256 keys, SHA-256, 128-bit random serials.\n");
 }
@@ -99,6 +104,8 @@ parse_opts(int argc, char **argv, struct opts *o, int days)
 		{ "crl-days", required_argument, NULL, 'y' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "owner", required_argument, NULL, 'O' },
+		{ "group", required_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -121,6 +128,8 @@ parse_opts(int argc, char **argv, struct opts *o, int days)
 		case 'u': bad = push(o->uri, &o->nuri, optarg); break;
 		case 'y': bad = parse_days(optarg, &o->days); break;
 		case 'f': o->force = 1; break;
+		case 'O': bad = store_set_owner(optarg, NULL); break;
+		case 'G': bad = store_set_owner(NULL, optarg); break;
 		case 'k':
 			if ((bad = pki_keytype_parse(optarg, &o->keytype)) != 0)
 				fprintf(stderr, "dbtls-certs: --key %s: use ec, "

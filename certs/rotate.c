@@ -156,6 +156,8 @@ rotate_main(int argc, char **argv)
 		{ "days", required_argument, NULL, 'd' },
 		{ "reload", no_argument, NULL, 'r' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "owner", required_argument, NULL, 'O' },
+		{ "group", required_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL, *cadir = NULL;
@@ -181,13 +183,20 @@ rotate_main(int argc, char **argv)
 		case 'n':
 			dry = 1;
 			break;
+		case 'O':
+		case 'G':
+			if (store_set_owner(ch == 'O' ? optarg : NULL,
+			    ch == 'G' ? optarg : NULL) != 0)
+				return 2;
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (path == NULL || cadir == NULL || optind != argc || days < 0) {
 		fprintf(stderr, "usage: dbtls-certs rotate --config FILE --ca "
-		    "DIR [--days N] [--reload] [--dry-run]\n");
+		    "DIR [--days N] [--reload] [--dry-run] [--owner USER] "
+		    "[--group GROUP]\n");
 		return 2;
 	}
 	if ((cfg = cfg_load(path, err, sizeof(err))) == NULL) {

@@ -5,8 +5,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,36 @@
 #include <openssl/pem.h>
 
 #include "certs/store.h"
+
+/* Who owns what is written: set by --owner/--group, else kept from the
+ * file replaced, else the caller. */
+static uid_t owner_uid = (uid_t)-1;
+static gid_t owner_gid = (gid_t)-1;
+
+int
+store_set_owner(const char *user, const char *group)
+{
+	const struct passwd *pw;
+	const struct group *gr;
+
+	if (user != NULL) {
+		if ((pw = getpwnam(user)) == NULL) {
+			fprintf(stderr, "dbtls-certs: --owner %s: no such "
+			    "user\n", user);
+			return -1;
+		}
+		owner_uid = pw->pw_uid;
+	}
+	if (group != NULL) {
+		if ((gr = getgrnam(group)) == NULL) {
+			fprintf(stderr, "dbtls-certs: --group %s: no such "
+			    "group\n", group);
+			return -1;
+		}
+		owner_gid = gr->gr_gid;
+	}
+	return 0;
+}
 
 static void
 ossl_err(const char *path, const char *what)
@@ -52,19 +84,15 @@ store_exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
-int
-store_write(const char *path, const void *data, size_t len, mode_t mode,
-    int force)
+/* write_as: the atomic write, owned by uid:gid (-1: unchanged). */
+static int
+write_as(const char *path, const void *data, size_t len, mode_t mode,
+    uid_t uid, gid_t gid)
 {
 	char tmp[PATH_MAX];
 	const char *p = data;
 	int fd;
 
-	if (!force && store_exists(path)) {
-		fprintf(stderr, "dbtls-certs: %s exists; use --force to "
-		    "replace it\n", path);
-		return -1;
-	}
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >=
 	    (int)sizeof(tmp)) {
 		fprintf(stderr, "dbtls-certs: %s: path too long\n", path);
@@ -75,9 +103,10 @@ store_write(const char *path, const void *data, size_t len, mode_t mode,
 		    "%s\n", path, strerror(errno));
 		return -1;
 	}
-	/* The final mode from the first byte: a key is never readable by
-	 * others, not even for a moment. */
-	if (fchmod(fd, mode) != 0)
+	/* Owner and final mode from the first byte: a key is never
+	 * readable by others, not even for a moment. */
+	if (((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+	    fchown(fd, uid, gid) != 0) || fchmod(fd, mode) != 0)
 		goto fail;
 	while (len > 0) {
 		ssize_t w = write(fd, p, len);
@@ -109,6 +138,34 @@ fail:
 }
 
 int
+store_write(const char *path, const void *data, size_t len, mode_t mode,
+    int force)
+{
+	uid_t uid = owner_uid;
+	gid_t gid = owner_gid;
+	struct stat old;
+
+	if (lstat(path, &old) == 0) {
+		if (!force) {
+			fprintf(stderr, "dbtls-certs: %s exists; use --force "
+			    "to replace it\n", path);
+			return -1;
+		}
+		/* A replaced file keeps its owner, and a key its group's
+		 * read access: rotation never locks the agent out. */
+		if (S_ISREG(old.st_mode)) {
+			uid = uid == (uid_t)-1 ? old.st_uid : uid;
+			gid = gid == (gid_t)-1 ? old.st_gid : gid;
+			if ((mode & 077) == 0)
+				mode |= old.st_mode & 040;
+		}
+	}
+	if (owner_gid != (gid_t)-1 && (mode & 077) == 0)
+		mode |= 040;	/* a key, for the group named */
+	return write_as(path, data, len, mode, uid, gid);
+}
+
+int
 store_copy(const char *from, const char *to)
 {
 	struct stat st;
@@ -131,7 +188,8 @@ store_copy(const char *from, const char *to)
 		return -1;
 	}
 	fclose(f);
-	rc = store_write(to, buf, (size_t)st.st_size, st.st_mode & 0777, 1);
+	rc = write_as(to, buf, (size_t)st.st_size, st.st_mode & 0777,
+	    st.st_uid, st.st_gid);
 	free(buf);
 	return rc;
 }

@@ -15,13 +15,21 @@
 
 /*
  * store_write(path, data, len, mode, force): atomically replace path with
- * data.  Without force an existing file is an error.  0, or -1 with the
- * reason printed.
+ * data.  Without force an existing file is an error.  Owner and mode as
+ * store_set_owner says.  0, or -1 with the reason printed.
  */
 int	store_write(const char *path, const void *data, size_t len, mode_t mode,
 	    int force);
 
-/* store_copy(from, to): atomically copy a file, keeping its mode. */
+/*
+ * store_set_owner(user, group): files written from now on belong to them
+ * (either may be NULL), and keys become readable by that group (0640).
+ * Without it, a replaced file keeps its owner, group and group read.
+ * 0, or -1 (printed) for an unknown name.
+ */
+int	store_set_owner(const char *user, const char *group);
+
+/* store_copy(from, to): atomically copy a file, keeping mode and owner. */
 int	store_copy(const char *from, const char *to);
 
 /* store_exists(path): 1 if path exists. */

@@ -19,6 +19,7 @@
 
 #include "common/cfg.h"
 #include "common/cfgread.h"
+#include "common/cfgtop.h"
 
 /* Numeric tunnel settings: seconds unless said otherwise. */
 struct limit_def {
@@ -42,7 +43,8 @@ static const struct limit_def limit_defs[] = {
 #define NLIMITS (sizeof(limit_defs) / sizeof(limit_defs[0]))
 
 static const char *const top_keys[] = { "tls", "tunnels", "workers",
-	"log_level", "pidfile", "drain_timeout", NULL };
+	"log_level", "log_format", "pidfile", "drain_timeout", "user",
+	"group", "metrics", NULL };
 static const char *const tls_keys[] = { "cert", "key", "ca", "crl",
 	"min_version", "reload", "expiry_warn_days", NULL };
 static const char *const tunnel_keys[] = { "name", "mode", "protocol",
@@ -294,26 +296,10 @@ load_socket_perms(struct cfgread *L, const config_setting_t *g,
 			    "octal mode like \"0660\"", what, v);
 		t->listen_mode = (int)m;
 	}
-	if ((rc = cfgread_string(L, g, "listen_owner", what, &v)) < 0)
+	if (cfgread_user(L, g, "listen_owner", what, &t->listen_uid,
+	    NULL) < 0 || cfgread_group(L, g, "listen_group", what,
+	    &t->listen_gid) < 0)
 		return -1;
-	if (rc == 0) {
-		const struct passwd *pw = getpwnam(v);
-
-		if (pw == NULL)
-			return cfgread_fail(L, config_setting_get_member(g,
-			    "listen_owner"), "%sno user \"%s\"", what, v);
-		t->listen_uid = pw->pw_uid;
-	}
-	if ((rc = cfgread_string(L, g, "listen_group", what, &v)) < 0)
-		return -1;
-	if (rc == 0) {
-		const struct group *gr = getgrnam(v);
-
-		if (gr == NULL)
-			return cfgread_fail(L, config_setting_get_member(g,
-			    "listen_group"), "%sno group \"%s\"", what, v);
-		t->listen_gid = gr->gr_gid;
-	}
 	if ((t->listen_mode >= 0 || t->listen_uid != (uid_t)-1 ||
 	    t->listen_gid != (gid_t)-1) && t->listen.kind != ADDR_UNIX)
 		return cfgread_fail(L, g,
@@ -475,56 +461,18 @@ load_tree(config_t *conf, struct cfgread *L)
 	struct cfg_tls deftls = { .min_version = TLS1_3_VERSION,
 		.expiry_warn_days = 14 };
 	struct cfg *c;
-	const char *v = NULL;
-	int rc, n;
+	int n;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->path = strdup(L->file)) == NULL) {
 		snprintf(L->err, L->errlen, "%s: out of memory", L->file);
 		goto fail;
 	}
-	c->log_level = LOG_LVL_INFO;
-	if (check_keys(L, root, top_keys, 1, "") != 0)
+	if (check_keys(L, root, top_keys, 1, "") != 0 ||
+	    cfgtop_load(L, root, c) != 0)
 		goto fail;
-	if ((s = config_setting_get_member(root, "workers")) != NULL) {
-		if (config_setting_type(s) != CONFIG_TYPE_INT ||
-		    config_setting_get_int(s) < 0 ||
-		    config_setting_get_int(s) > 256) {
-			cfgread_fail(L, s,
-			    "workers must be a whole number from 0 "
-			    "(one per core) to 256");
-			goto fail;
-		}
-		c->workers = (unsigned)config_setting_get_int(s);
-	}
-	c->drain_timeout_ms = 30000;
-	if ((s = config_setting_get_member(root, "drain_timeout")) != NULL) {
-		double d = config_setting_type(s) == CONFIG_TYPE_INT ?
-		    config_setting_get_int(s) : config_setting_type(s) ==
-		    CONFIG_TYPE_FLOAT ? config_setting_get_float(s) : -1;
-
-		if (d < 0 || d > 3600) {
-			cfgread_fail(L, s,
-			    "drain_timeout must be a number of seconds "
-			    "from 0 (close at once) to 3600");
-			goto fail;
-		}
-		c->drain_timeout_ms = (unsigned)(d * 1000);
-	}
-	if ((rc = cfgread_string(L, root, "log_level", "", &v)) < 0)
-		goto fail;
-	if (rc == 0 && log_level_parse(v, &c->log_level) != 0) {
-		cfgread_fail(L, config_setting_get_member(root, "log_level"),
-		    "unknown log_level \"%s\" (error, warning, info, debug)",
-		    v);
-		goto fail;
-	}
 	if ((s = config_setting_get_member(root, "tls")) != NULL &&
 	    load_tls(L, s, "", &deftls) != 0)
-		goto fail;
-	if ((rc = cfgread_string(L, root, "pidfile", "", &v)) < 0)
-		goto fail;
-	if (rc == 0 && (c->pidfile = strdup(v)) == NULL)
 		goto fail;
 
 	list = config_setting_get_member(root, "tunnels");
@@ -639,6 +587,8 @@ cfg_free(struct cfg *c)
 	}
 	free(c->tunnels);
 	free(c->pidfile);
+	free(c->user);
+	free(c->group);
 	free(c->path);
 	free(c);
 }
@@ -700,10 +650,8 @@ cfg_same_shape(const struct cfg *a, const struct cfg *b, char *why,
 		snprintf(why, len, "the number of tunnels changed");
 		return 0;
 	}
-	if (a->workers != b->workers) {
-		snprintf(why, len, "workers changed");
+	if (!cfgtop_same(a, b, why, len))
 		return 0;
-	}
 	for (size_t i = 0; i < a->ntunnels; i++) {
 		const struct cfg_tunnel *x = &a->tunnels[i], *y = &b->tunnels[i];
 		const char *what = NULL;

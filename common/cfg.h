@@ -77,6 +77,13 @@ struct cfg {
 	unsigned		 workers;	/* 0: one per core */
 	unsigned		 drain_timeout_ms; /* at SIGTERM; 0: none */
 	enum log_level		 log_level;
+	enum log_format		 log_format;
+	char			*user;		/* optional: run as, once up */
+	char			*group;		/* set with user: its name */
+	uid_t			 uid;		/* user's, or -1 */
+	gid_t			 gid;		/* group's or user's, or -1 */
+	struct addr		 metrics;	/* if has_metrics */
+	int			 has_metrics;
 	struct cfg_tunnel	*tunnels;
 	size_t			 ntunnels;
 };

@@ -4,6 +4,8 @@
  * naming the file and line it is about.  It knows libconfig's types, not
  * dbtls's settings (cfg.c has those).
  */
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,5 +78,41 @@ cfgread_addr(struct cfgread *L, const config_setting_t *g, const char *key,
 	if (addr_parse(v, out, why, sizeof(why)) != 0)
 		return cfgread_fail(L, config_setting_get_member(g, key),
 		    "%s%s \"%s\": %s", what, key, v, why);
+	return 0;
+}
+
+int
+cfgread_user(struct cfgread *L, const config_setting_t *g, const char *key,
+    const char *what, uid_t *uid, gid_t *gid)
+{
+	const struct passwd *pw;
+	const char *v = NULL;
+	int rc;
+
+	if ((rc = cfgread_string(L, g, key, what, &v)) != 0)
+		return rc;
+	if ((pw = getpwnam(v)) == NULL)
+		return cfgread_fail(L, config_setting_get_member(g, key),
+		    "%sno user \"%s\"", what, v);
+	*uid = pw->pw_uid;
+	if (gid != NULL)
+		*gid = pw->pw_gid;
+	return 0;
+}
+
+int
+cfgread_group(struct cfgread *L, const config_setting_t *g, const char *key,
+    const char *what, gid_t *gid)
+{
+	const struct group *gr;
+	const char *v = NULL;
+	int rc;
+
+	if ((rc = cfgread_string(L, g, key, what, &v)) != 0)
+		return rc;
+	if ((gr = getgrnam(v)) == NULL)
+		return cfgread_fail(L, config_setting_get_member(g, key),
+		    "%sno group \"%s\"", what, v);
+	*gid = gr->gr_gid;
 	return 0;
 }

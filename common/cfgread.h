@@ -7,6 +7,7 @@
 #define COMMON_CFGREAD_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <libconfig.h>
 
@@ -39,5 +40,16 @@ int	cfgread_file(struct cfgread *L, const config_setting_t *group,
 /* cfgread_addr(...): the required address at key: 0 or -1. */
 int	cfgread_addr(struct cfgread *L, const config_setting_t *g,
 	    const char *key, const char *what, struct addr *out);
+
+/*
+ * cfgread_user(L, g, key, what, &uid, &gid) and cfgread_group(L, g, key,
+ * what, &gid): a user or group name, looked up now so that --check finds
+ * unknown ones; cfgread_user also gives the user's primary group.  0, 1
+ * if key is absent (out untouched), -1.
+ */
+int	cfgread_user(struct cfgread *L, const config_setting_t *g,
+	    const char *key, const char *what, uid_t *uid, gid_t *gid);
+int	cfgread_group(struct cfgread *L, const config_setting_t *g,
+	    const char *key, const char *what, gid_t *gid);
 
 #endif

@@ -16,9 +16,11 @@
 #include <openssl/err.h>
 
 #include "common/log.h"
+#include "common/logjson.h"
 
 static const char *log_name = "dbtls";
 static volatile int log_threshold = LOG_LVL_INFO;
+static volatile int log_json;
 
 static const char *const level_names[] = {
 	[LOG_LVL_ERROR] = "error",
@@ -59,6 +61,22 @@ log_level_parse(const char *s, enum log_level *out)
 	return -1;
 }
 
+void
+log_set_format(enum log_format f)
+{
+	log_json = f == LOG_FMT_JSON;
+}
+
+int
+log_format_parse(const char *s, enum log_format *out)
+{
+	if (strcmp(s, "text") == 0 || strcmp(s, "json") == 0) {
+		*out = s[0] == 't' ? LOG_FMT_TEXT : LOG_FMT_JSON;
+		return 0;
+	}
+	return -1;
+}
+
 static void log_write(enum log_level level, const char *fmt, va_list ap,
     int with_errno, int saved_errno) __attribute__((format(printf, 2, 0)));
 
@@ -66,7 +84,7 @@ static void
 log_write(enum log_level level, const char *fmt, va_list ap, int with_errno,
     int saved_errno)
 {
-	char line[2048];
+	char msg[2048], ts[40], line[16384];
 	struct timeval tv;
 	struct tm tm;
 	size_t n;
@@ -74,26 +92,26 @@ log_write(enum log_level level, const char *fmt, va_list ap, int with_errno,
 
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
-	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-	r = snprintf(line + n, sizeof(line) - n, ".%03ldZ %s[%ld]: %s: ",
-	    (long)tv.tv_usec / 1000, log_name, (long)getpid(),
-	    level_names[level]);
-	if (r > 0)
-		n += (size_t)r;
-	if (n < sizeof(line)) {
-		r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-		if (r > 0)
-			n += (size_t)r;
-	}
-	if (with_errno && n < sizeof(line)) {
-		r = snprintf(line + n, sizeof(line) - n, ": %s",
+	n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts + n, sizeof(ts) - n, ".%03ldZ", (long)tv.tv_usec / 1000);
+	r = vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = r < 0 ? 0 : (size_t)r < sizeof(msg) ? (size_t)r : sizeof(msg) - 1;
+	if (with_errno)
+		snprintf(msg + n, sizeof(msg) - n, ": %s",
 		    strerror(saved_errno));
-		if (r > 0)
-			n += (size_t)r;
+	if (log_json) {
+		n = logjson_line(line, sizeof(line), ts, level_names[level],
+		    log_name, (long)getpid(), msg);
+	} else {
+		/* One line whatever the message holds (a peer's name may
+		 * carry a newline): control characters become '?'. */
+		for (char *c = msg; *c != '\0'; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
+		r = snprintf(line, sizeof(line), "%s %s[%ld]: %s: %s\n", ts,
+		    log_name, (long)getpid(), level_names[level], msg);
+		n = r < 0 ? 0 : (size_t)r;
 	}
-	if (n > sizeof(line) - 2)
-		n = sizeof(line) - 2;	/* truncated, still one line */
-	line[n++] = '\n';
 	/* One write per line: concurrent writers do not interleave. */
 	(void)!write(STDERR_FILENO, line, n);
 }

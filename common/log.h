@@ -10,6 +10,7 @@
 #include <stdarg.h>
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARNING, LOG_LVL_INFO, LOG_LVL_DEBUG };
+enum log_format { LOG_FMT_TEXT, LOG_FMT_JSON };
 
 #define LOG_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
@@ -20,6 +21,15 @@ int	log_enabled(enum log_level level);
 
 /* log_level_parse(s, &out): "error", "warning", "info" or "debug"; 0 or -1. */
 int	log_level_parse(const char *s, enum log_level *out);
+
+/*
+ * log_set_format(f): text lines, or one JSON object per line whose fields
+ * are ts, level, program, pid, msg, and each key=value pair of the
+ * message (a quoted value unquoted; digits a number; "1.5s" seconds).
+ */
+void	log_set_format(enum log_format f);
+/* log_format_parse(s, &out): "text" or "json"; 0 or -1. */
+int	log_format_parse(const char *s, enum log_format *out);
 
 void	log_msg(enum log_level level, const char *fmt, ...) LOG_PRINTF(2, 3);
 void	log_vmsg(enum log_level level, const char *fmt, va_list ap)

@@ -147,15 +147,48 @@ alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
+int
+tlsctx_key_private(mode_t mode, gid_t file_gid, gid_t group)
+{
+	return (mode & 077) == 0 || ((mode & 077) == 040 &&
+	    group != (gid_t)-1 && file_gid == group);
+}
+
+/*
+ * key_private: a root-owned key, mode 0640, group dbtls suits an agent
+ * that runs as dbtls: it reads the key and cannot change it.
+ */
+static int
+key_private(struct ctxerr *E, const struct cfg_file *key, gid_t group)
+{
+	struct stat st;
+	unsigned mode;
+
+	if (stat(key->path, &st) != 0)
+		return 0;	/* check_readable said why already */
+	mode = (unsigned)(st.st_mode & 07777);
+	if (tlsctx_key_private(mode, st.st_gid, group))
+		return 0;
+	if ((mode & 037) == 0)
+		ctx_fail(E, key->line, "key \"%s\" is readable by its group "
+		    "(gid %u, mode %04o), which is not the agent's group; "
+		    "chmod 600 it, or chgrp it to the config's group",
+		    key->path, (unsigned)st.st_gid, mode);
+	else
+		ctx_fail(E, key->line, "key \"%s\" is open to %s (mode "
+		    "%04o); chmod 600 it (or 640, in the agent's group)",
+		    key->path, mode & 007 ? "others" : "group writes", mode);
+	return -1;
+}
+
 SSL_CTX *
-tlsctx_new(const char *cfgfile, const struct cfg_tunnel *t, char *err,
+tlsctx_new(const struct cfg *c, const struct cfg_tunnel *t, char *err,
     size_t errlen)
 {
-	struct ctxerr E = { cfgfile, t, err, errlen };
+	struct ctxerr E = { c->path, t, err, errlen };
 	const struct cfg_tls *tls = &t->tls;
 	int server = t->mode == CFG_MODE_SERVER;
 	char ossl[512];
-	struct stat st;
 	EVP_PKEY *pkey = NULL;
 	int takeover;
 	SSL_CTX *ctx;
@@ -167,10 +200,8 @@ tlsctx_new(const char *cfgfile, const struct cfg_tunnel *t, char *err,
 	    (tls->crl.path != NULL &&
 	    check_readable(&E, "crl", &tls->crl) != 0))
 		return NULL;
-	if (stat(tls->key.path, &st) == 0 && (st.st_mode & 077) != 0)
-		return ctx_fail(&E, tls->key.line, "key \"%s\" is open to "
-		    "group or others (mode %04o); chmod 600 it",
-		    tls->key.path, (unsigned)(st.st_mode & 07777));
+	if (key_private(&E, &tls->key, c->gid) != 0)
+		return NULL;
 
 	ERR_clear_error();
 	ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());

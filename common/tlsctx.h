@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <sys/types.h>
+
 #include <openssl/ssl.h>
 
 #include "common/cfg.h"
@@ -22,15 +24,22 @@
 #define TLSCTX_ALPN_DBTLS "dbtls/1"
 
 /*
- * tlsctx_new(cfgfile, t, err, errlen): a new SSL_CTX for tunnel t: a server
+ * tlsctx_new(c, t, err, errlen): a new SSL_CTX for c's tunnel t: a server
  * context that demands a client certificate for server tunnels, a client
  * context that verifies the server for client tunnels.  The caller owns it
- * (SSL_CTX_free).  On failure returns NULL with "cfgfile:line: tunnel "x":
- * what" in err: missing or unreadable files, a key readable by group or
- * others, a key that does not match the certificate, an expired
+ * (SSL_CTX_free).  On failure returns NULL with "file:line: tunnel "x":
+ * what" in err: missing or unreadable files, a key readable by others or
+ * by a group other than c's, a key that does not match the certificate, an expired
  * certificate, an unparsable CA file.
  */
-SSL_CTX	*tlsctx_new(const char *cfgfile, const struct cfg_tunnel *t,
+SSL_CTX	*tlsctx_new(const struct cfg *c, const struct cfg_tunnel *t,
 	    char *err, size_t errlen);
+
+/*
+ * tlsctx_key_private(mode, file_gid, group): 1 if a key of that mode and
+ * group is private enough: readable by its owner alone, or also by its
+ * group when that is the agent's group (not (gid_t)-1).
+ */
+int	tlsctx_key_private(mode_t mode, gid_t file_gid, gid_t group);
 
 #endif

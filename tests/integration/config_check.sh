@@ -52,6 +52,16 @@ conf 'allow_any = true;' 'drain_timeout = 7200;'
 bad 'agent.conf:2: drain_timeout must be a number of seconds from 0'
 conf 'allow_any = true;' 'workers = "many";'
 bad 'agent.conf:2: workers must be a whole number'
+conf 'allow_any = true;' 'user = "no-such-user-here";'
+bad 'agent.conf:2: no user "no-such-user-here"'
+conf 'allow_any = true;' 'group = "nogroup";'
+bad 'agent.conf:2: "group" needs "user" beside it'
+conf 'allow_any = true;' 'log_format = "xml";'
+bad 'agent.conf:2: unknown log_format "xml" \(text, json\)'
+conf 'allow_any = true;' 'metrics = "127.0.0.1";'
+bad 'agent.conf:2: metrics "127.0.0.1": missing port'
+conf 'allow_any = true;' 'workers = "many";'
+bad 'agent.conf:2: workers must be a whole number'
 conf 'allow_any = true;'
 sed -i 's/127.0.0.1:7432/127.0.0.1/' "$C"
 bad 'agent.conf:5: tunnel "pg-in": listen "127.0.0.1": missing port'
@@ -72,7 +82,7 @@ bad 'agent.conf:6: tunnel "pg-in": cert "/nonexistent.crt": No such file or dire
 cp "$PKI/server.key" "$T/open.key"
 chmod 644 "$T/open.key"
 conf "allow_any = true; tls = { key = \"$T/open.key\"; };"
-bad "agent.conf:6: tunnel \"pg-in\": key \"$T/open.key\" is open to group or others \\(mode 0644\\)"
+bad "agent.conf:6: tunnel \"pg-in\": key \"$T/open.key\" is open to others \\(mode 0644\\)"
 conf "allow_any = true; tls = { key = \"$PKI/app1.key\"; };"
 bad "agent.conf:6: tunnel \"pg-in\": key \"$PKI/app1.key\" does not match cert"
 conf "allow_any = true; tls = { cert = \"$PKI/expired.crt\"; key = \"$PKI/expired.key\"; };"
