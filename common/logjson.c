@@ -119,6 +119,17 @@ is_key_char(char c, int first)
 	    (!first && c >= '0' && c <= '9');
 }
 
+/* starts_pair: p begins with key= */
+static int
+starts_pair(const char *p)
+{
+	const char *k = p;
+
+	while (is_key_char(*p, p == k))
+		p++;
+	return p != k && *p == '=';
+}
+
 static const char *const reserved[] = { "ts", "level", "program", "pid",
 	"msg", NULL };
 
@@ -186,11 +197,13 @@ put_fields(struct jw *w, const char *msg)
 		}
 		v = ++p;
 		if ((quoted = *v == '"')) {
-			/* The closing quote is the one before a space or
-			 * the end, so a quote inside the value stays. */
+			/* The closing quote is the one that ends the
+			 * message or comes before the next pair, so a
+			 * quote inside the value stays. */
 			end = ++v;
 			while (*end != '\0' && !(*end == '"' &&
-			    (end[1] == ' ' || end[1] == '\0')))
+			    (end[1] == '\0' || (end[1] == ' ' &&
+			    starts_pair(end + 2)))))
 				end++;
 			p = *end == '"' ? end + 1 : end;
 		} else {
@@ -212,6 +225,7 @@ logjson_line(char *out, size_t cap, const char *ts, const char *level,
     const char *program, long pid, const char *msg)
 {
 	struct jw w = { out, 0, cap - 3, 0 };
+	size_t mark;
 	char num[24];
 
 	put(&w, "{\"ts\":", 6);
@@ -222,15 +236,16 @@ logjson_line(char *out, size_t cap, const char *ts, const char *level,
 	put_string(&w, program, strlen(program));
 	put(&w, ",\"pid\":", 7);
 	put(&w, num, (size_t)snprintf(num, sizeof(num), "%ld", pid));
-	if (!w.full) {
-		size_t mark = w.len;
-
-		put(&w, ",\"msg\":", 7);
-		put_string(&w, msg, strlen(msg));
-		if (w.full)
-			w.len = mark;	/* the fields may still fit */
-		w.full = 0;
+	if (w.full) {
+		memcpy(out, "{}\n", 4);	/* not even the header fits */
+		return 3;
 	}
+	mark = w.len;
+	put(&w, ",\"msg\":", 7);
+	put_string(&w, msg, strlen(msg));
+	if (w.full)
+		w.len = mark;	/* the fields may still fit */
+	w.full = 0;
 	put_fields(&w, msg);
 	memcpy(out + w.len, "}\n", 3);
 	return w.len + 2;

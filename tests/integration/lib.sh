@@ -69,7 +69,7 @@ stop_agents() {
 		if grep -Eq 'Sanitizer|runtime error:' "$T/$name.log"; then
 			fail "agent $name: sanitizer report in its log"
 		fi
-		log_has "$name" 'info: stopped$' || fail "agent $name did not stop cleanly"
+		log_has "$name" '(info: stopped|"msg":"stopped"\})$' || fail "agent $name did not stop cleanly"
 	done
 	AGENTS=
 }
