@@ -48,6 +48,8 @@ carry_start(struct link *l)
 			return;
 		}
 	}
+	if (l->streams)
+		stats_add(&l->st->streams_total, 1);
 	l->u->start(l->uarg);
 }
 

@@ -5,6 +5,7 @@
  * never on the data path.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include <uv.h>
 
@@ -23,13 +24,46 @@ gen_init_lock(void)
 		abort();
 }
 
+static time_t
+not_after(const X509 *x)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1)
+		return 0;
+	return timegm(&tm);
+}
+
+/* expiry: when the leaf, and the first of the CA's certificates, end. */
+static void
+expiry(SSL_CTX *ctx, time_t *leaf, time_t *ca)
+{
+	STACK_OF(X509_OBJECT) *objs;
+
+	*leaf = not_after(SSL_CTX_get0_certificate(ctx));
+	*ca = 0;
+	objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+	for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+		time_t t;
+
+		if (x != NULL && (t = not_after(x)) != 0 && (*ca == 0 ||
+		    t < *ca))
+			*ca = t;
+	}
+}
+
 struct gen *
 gen_load(const char *path, unsigned long id, char *err, size_t len)
 {
 	struct gen *g = calloc(1, sizeof(*g));
 
 	if (g == NULL || (g->cfg = cfg_load(path, err, len)) == NULL ||
-	    (g->ctx = calloc(g->cfg->ntunnels, sizeof(*g->ctx))) == NULL) {
+	    (g->ctx = calloc(g->cfg->ntunnels, sizeof(*g->ctx))) == NULL ||
+	    (g->cert_until = calloc(g->cfg->ntunnels, sizeof(time_t))) ==
+	    NULL || (g->ca_until = calloc(g->cfg->ntunnels, sizeof(time_t)))
+	    == NULL) {
 		if (g != NULL && g->cfg != NULL)
 			snprintf(err, len, "%s: out of memory", path);
 		if (g != NULL)
@@ -46,6 +80,7 @@ gen_load(const char *path, unsigned long id, char *err, size_t len)
 			gen_unref(g);
 			return NULL;
 		}
+		expiry(g->ctx[i], &g->cert_until[i], &g->ca_until[i]);
 		if (t->mode == CFG_MODE_CLIENT) {
 			/* Sessions are kept per worker by the callback, not in
 			 * OpenSSL's locked internal cache. */
@@ -73,6 +108,8 @@ gen_unref(struct gen *g)
 	for (size_t i = 0; g->ctx != NULL && i < g->cfg->ntunnels; i++)
 		SSL_CTX_free(g->ctx[i]);
 	free(g->ctx);
+	free(g->cert_until);
+	free(g->ca_until);
 	cfg_free(g->cfg);
 	free(g);
 }

@@ -11,6 +11,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
 
@@ -21,6 +22,8 @@ struct gen {
 	unsigned long	 id;
 	struct cfg	*cfg;
 	SSL_CTX		**ctx;	/* one per tunnel, same order as cfg */
+	time_t		 *cert_until;	/* per tunnel: the leaf's notAfter */
+	time_t		 *ca_until;	/* the earliest notAfter in ca */
 };
 
 /*

@@ -32,12 +32,14 @@ verify_peer(struct link *l)
 	allow_identity(cert, l->ident, sizeof(l->ident));
 	allow_serial(cert, l->serial, sizeof(l->serial));
 	if (cert == NULL) {	/* verification demands one; be sure */
+		link_refused(l, REFUSED_NO_CERTIFICATE);
 		link_end(l, 0, 0, "%s presented no certificate",
 		    link_peer_name(l));
 		return -1;
 	}
 	if (l->cfg->has_allow && !allow_match(&l->cfg->allow, cert, why,
 	    sizeof(why))) {
+		link_refused(l, REFUSED_NOT_ALLOWED);
 		link_end(l, 0, 0, "%s certificate is not allowed: it carries "
 		    "%s", link_peer_name(l), why);
 		return -1;
@@ -48,6 +50,7 @@ verify_peer(struct link *l)
 
 		SSL_get0_alpn_selected(ssl, &alpn, &len);
 		if (len == 0) {
+			link_refused(l, REFUSED_PROTOCOL);
 			link_end(l, 0, 0, "direct TLS without ALPN "
 			    "\"postgresql\" refused");
 			return -1;
@@ -66,10 +69,14 @@ done(struct link *l)
 	l->handshaken_at = uv_now(&l->w->loop);
 	if (verify_peer(l) != 0)
 		return;
+	stats_add(&l->st->handshakes[SSL_session_reused(tlsio_ssl(l->tio))],
+	    1);
+	stats_observe(&l->st->handshake, uv_hrtime() - l->hs_ns);
 	SSL_get0_alpn_selected(tlsio_ssl(l->tio), &alpn, &len);
 	l->streams = len == sizeof(TLSCTX_ALPN_DBTLS) - 1 &&
 	    memcmp(alpn, TLSCTX_ALPN_DBTLS, len) == 0;
 	if (l->streams && !tlsio_offloaded(l->tio)) {
+		link_refused(l, REFUSED_PROTOCOL);
 		link_end(l, 0, 0, "%s agreed on %s, but the records stayed "
 		    "with OpenSSL", link_peer_name(l), TLSCTX_ALPN_DBTLS);
 		return;
@@ -90,6 +97,7 @@ progress(struct link *l)
 
 		allow_identity(peer, l->ident, sizeof(l->ident));
 		allow_serial(peer, l->serial, sizeof(l->serial));
+		link_refused(l, REFUSED_HANDSHAKE);
 		link_end(l, 0, 0, "TLS handshake with %s failed: %s",
 		    link_peer_name(l), rc == TLSIO_CLOSED ? "peer closed" :
 		    tlsio_error(l->tio));
@@ -162,6 +170,7 @@ negotiated_client(struct link *l, const uint8_t *p, size_t n)
 	switch (p[0]) {
 	case 'S':
 		if (n > 1) {
+			link_refused(l, REFUSED_PROTOCOL);
 			link_end(l, 0, 0, "server sent bytes after 'S' before "
 			    "the TLS handshake; refused (CVE-2021-23222 "
 			    "class)");
@@ -171,14 +180,17 @@ negotiated_client(struct link *l, const uint8_t *p, size_t n)
 			progress(l);
 		return;
 	case 'N':
+		link_refused(l, REFUSED_PLAINTEXT);
 		link_end(l, 0, 0, "server refused TLS (answered 'N'); dbtls "
 		    "never falls back to plaintext");
 		return;
 	case 'E':
+		link_refused(l, REFUSED_PROTOCOL);
 		link_end(l, 0, 0, "server answered the SSLRequest with an "
 		    "error");
 		return;
 	default:
+		link_refused(l, REFUSED_PROTOCOL);
 		link_end(l, 0, 0, "server answered the SSLRequest with 0x%02x",
 		    p[0]);
 		return;
@@ -216,6 +228,7 @@ negotiated_server(struct link *l, const uint8_t *p, size_t n)
 	case PG_SSLREQUEST:
 	case PG_GSSENCREQUEST:
 		if (n > 0) {
+			link_refused(l, REFUSED_PROTOCOL);
 			link_end(l, 0, 0, "client sent bytes after its %s "
 			    "before our answer; refused (CVE-2021-23214 "
 			    "class)", pgwire_first_name(k));
@@ -243,11 +256,13 @@ negotiated_server(struct link *l, const uint8_t *p, size_t n)
 		len = pgwire_error(err, sizeof(err), "28000", "this server "
 		    "requires TLS: connect with sslmode=verify-full and a "
 		    "client certificate, or through a dbtls client agent");
+		link_refused(l, REFUSED_PLAINTEXT);
 		if (answer(l, err, len) == 0)
 			link_end(l, 0, 0, "plaintext StartupMessage refused: "
 			    "TLS is required");
 		return;
 	default:
+		link_refused(l, REFUSED_PLAINTEXT);
 		link_end(l, 0, 0, "%s refused: TLS is required",
 		    pgwire_first_name(k));
 		return;
@@ -259,6 +274,7 @@ handshake_begin(struct link *l)
 {
 	uint8_t req[8];
 
+	l->hs_ns = uv_hrtime();
 	if (l->cfg->proto == CFG_PROTO_POSTGRESQL) {
 		link_set_state(l, LINK_NEGOTIATING);
 		link_timer_set(l, l->cfg->handshake_timeout_ms);

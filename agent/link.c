@@ -83,6 +83,7 @@ link_unref(struct link *l)
 	sock_clear(&l->sock);
 	tlsio_free(l->tio);
 	gen_unref(l->gen);
+	stats_sub(&l->st->links_open, 1);
 	free(l);
 }
 
@@ -284,6 +285,7 @@ timer_cb(uv_timer_t *timer)
 		return;		/* the dial has its own timeout */
 	case LINK_NEGOTIATING:
 	case LINK_HANDSHAKE:
+		link_refused(l, REFUSED_TIMEOUT);
 		link_end(l, 0, 0, "TLS handshake timed out");
 		return;
 	case LINK_READY:
@@ -591,6 +593,8 @@ link_new(struct worker *w, struct tunnel *t, const struct link_hooks *hooks)
 	l->client = l->cfg->mode == CFG_MODE_CLIENT;
 	l->id = atomic_fetch_add(&w->agent->next_conn_id, 1) + 1;
 	l->started = uv_now(&w->loop);
+	l->st = &w->stats[t->index];
+	stats_add(&l->st->links_open, 1);
 	snprintf(l->peer, sizeof(l->peer), "-");
 	sock_setup(&l->sock, w, &link_sock_ops, l, l->client ? "server" :
 	    "peer");
@@ -614,6 +618,7 @@ connected_cb(void *arg, int status, const char *why)
 		link_end(l, 0, 0, "%s", why);
 		return;
 	}
+	stats_observe(&l->st->dial[TARGET_AGENT], uv_hrtime() - l->dial_ns);
 	sock_connected(&l->sock, l->cfg->keepalive_s);
 	if ((rc = sock_read(&l->sock, 1)) != 0) {
 		link_end(l, 0, 0, "read from server: %s", uv_strerror(rc));
@@ -630,6 +635,7 @@ link_dial(struct worker *w, struct tunnel *t, const struct link_hooks *hooks)
 	if ((l = link_new(w, t, hooks)) == NULL)
 		return NULL;
 	l->state = LINK_DIALING;
+	l->dial_ns = uv_hrtime();
 	if ((l->dial = dial_start(&l->sock, &l->cfg->connect,
 	    l->cfg->connect_timeout_ms, connected_cb, l)) == NULL) {
 		link_end(l, 0, 0, "out of memory");
@@ -655,6 +661,7 @@ link_accept(struct listener *lis, const struct link_hooks *hooks)
 	sock_connected(&l->sock, l->cfg->keepalive_s);
 	if (atomic_fetch_add(&l->t->active, 1) >= l->cfg->max_connections) {
 		atomic_fetch_sub(&l->t->active, 1);
+		link_refused(l, REFUSED_MAX_CONNECTIONS);
 		link_end(l, 0, 0, "max_connections (%u) reached",
 		    l->cfg->max_connections);
 		return;

@@ -15,9 +15,13 @@
 #include "common/mux.h"
 #include "agent/sock.h"
 #include "agent/link.h"
+#include "agent/stats.h"
 
 #define POOL_MAX_AGE_MS		30000	/* a kept client link's idle life */
 #define FIRST_DATA_MS		120000	/* server: wait for the next stream */
+
+/* link_refused(l, r): count why a link is refused before it served. */
+#define link_refused(l, r) stats_add(&(l)->st->refused[(r)], 1)
 
 enum link_state {
 	LINK_DIALING,		/* client: connecting to the server agent */
@@ -56,6 +60,8 @@ struct link {
 	char			 retiring[48];	/* why, once RETIRING */
 	uint64_t		 started;
 	uint64_t		 handshaken_at;
+	uint64_t		 dial_ns, hs_ns;	/* uv_hrtime at each start */
+	struct stats_tunnel	*st;
 	unsigned		 uses;		/* streams carried so far */
 	struct link_pool_node	 pool;
 	uint8_t			 sniff[8];	/* a pg exchange's start */

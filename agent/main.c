@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -23,9 +24,13 @@
 #include "common/log.h"
 #include "common/tlsctx.h"
 #include "agent/gen.h"
+#include "agent/listen.h"
+#include "agent/metrics.h"
 #include "agent/notify.h"
 #include "agent/privdrop.h"
 #include "agent/reload.h"
+#include "agent/stats.h"
+#include "agent/status.h"
 #include "agent/worker.h"
 
 static struct agent agent;
@@ -52,6 +57,7 @@ trim_cb(uv_timer_t *t)
 	uint64_t now = atomic_load(&agent.next_conn_id);
 	int quiet = now == seen;
 
+	atomic_store(&agent.main_beat, uv_hrtime());
 	seen = now;
 	if ((quiet && now != trimmed) ||
 	    atomic_exchange(&agent.trim_wanted, 0)) {
@@ -72,12 +78,14 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: dbtls-agent --config FILE [--check]\n"
+	    "usage: dbtls-agent --config FILE [--check | --status]\n"
 	    "       dbtls-agent --version | --help\n"
 	    "\n"
 	    "  -c, --config FILE  the agent's config (libconfig syntax)\n"
 	    "  -t, --check        load the config, certificates and keys, "
 	    "print \"ok\", exit\n"
+	    "  -s, --status       ask the running agent (its metrics address) "
+	    "how it is\n"
 	    "  -V, --version      print the version\n"
 	    "  -h, --help         this text\n"
 	    "\n"
@@ -86,106 +94,23 @@ usage(FILE *f)
 	    "drain it (drain_timeout),\na second one stops it at once.\n");
 }
 
-/* unix_listen_prepare: remove a stale socket file; refuse a live one. */
-static void
-unix_listen_prepare(const struct cfg_tunnel *t)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct stat st;
-	int fd;
-
-	if (lstat(t->listen.path, &st) != 0)
-		return;
-	if (!S_ISSOCK(st.st_mode))
-		fatalx("tunnel \"%s\": %s exists and is not a socket",
-		    t->name, t->listen.path);
-	strcpy(sun.sun_path, t->listen.path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		fatal("socket");
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-		fatalx("tunnel \"%s\": %s is in use by another process",
-		    t->name, t->listen.path);
-	close(fd);
-	if (unlink(t->listen.path) != 0)
-		fatal("tunnel \"%s\": remove stale socket %s", t->name,
-		    t->listen.path);
-}
-
-static int
-listen_unix(const struct cfg_tunnel *t)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd;
-
-	unix_listen_prepare(t);
-	strcpy(sun.sun_path, t->listen.path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		fatal("socket");
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0)
-		fatal("tunnel \"%s\": cannot listen on unix:%s", t->name,
-		    t->listen.path);
-	/* Before listen(): nobody connects under the umask's mode. */
-	if (t->listen_mode >= 0 && chmod(sun.sun_path,
-	    (mode_t)t->listen_mode) != 0)
-		fatal("tunnel \"%s\": chmod unix:%s", t->name, t->listen.path);
-	if ((t->listen_uid != (uid_t)-1 || t->listen_gid != (gid_t)-1) &&
-	    chown(sun.sun_path, t->listen_uid, t->listen_gid) != 0)
-		fatal("tunnel \"%s\": chown unix:%s", t->name, t->listen.path);
-	return fd;
-}
-
-/* listen_tcp: one SO_REUSEPORT socket; port 0 is resolved by the first. */
-static int
-listen_tcp(const struct cfg_tunnel *t, unsigned short *port)
-{
-	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
-		.ai_socktype = SOCK_STREAM };
-	struct addrinfo *res;
-	char portstr[8];
-	int fd, one = 1, rc;
-
-	snprintf(portstr, sizeof(portstr), "%u", *port);
-	if ((rc = getaddrinfo(t->listen.host, portstr, &hints, &res)) != 0)
-		fatalx("tunnel \"%s\": cannot resolve listen host \"%s\": %s",
-		    t->name, t->listen.host, gai_strerror(rc));
-	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		fatal("socket");
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
-		fatal("setsockopt");
-	if (bind(fd, res->ai_addr, res->ai_addrlen) != 0)
-		fatal("tunnel \"%s\": cannot listen on %s:%u", t->name,
-		    t->listen.host, *port);
-	if (*port == 0) {
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof(ss);
-
-		getsockname(fd, (struct sockaddr *)&ss, &len);
-		*port = ntohs(ss.ss_family == AF_INET6 ?
-		    ((struct sockaddr_in6 *)&ss)->sin6_port :
-		    ((struct sockaddr_in *)&ss)->sin_port);
-	}
-	freeaddrinfo(res);
-	return fd;
-}
-
 static void
 open_listeners(struct tunnel *t, unsigned nworkers)
 {
 	const struct cfg_tunnel *c = t->cfg;
 	unsigned short port = c->listen.port;
-	char to[300];
+	char to[300], what[300];
 
 	if ((t->fds = calloc(nworkers, sizeof(int))) == NULL)
 		fatal("calloc");
+	snprintf(what, sizeof(what), "tunnel \"%s\"", c->name);
 	for (unsigned i = 0; i < nworkers; i++) {
-		if (c->listen.kind == ADDR_UNIX) {
-			t->fds[i] = i == 0 ? listen_unix(c) : dup(t->fds[0]);
-			if (t->fds[i] < 0)
+		if (c->listen.kind == ADDR_UNIX && i > 0) {
+			if ((t->fds[i] = dup(t->fds[0])) < 0)
 				fatal("dup");
 		} else {
-			t->fds[i] = listen_tcp(c, &port);
+			t->fds[i] = listen_open(&c->listen, &port, what,
+			    c->listen_mode, c->listen_uid, c->listen_gid);
 		}
 	}
 	if (c->listen.kind == ADDR_UNIX)
@@ -295,6 +220,7 @@ signal_cb(uv_signal_t *h, int signum)
 		stop_all();
 		return;
 	}
+	atomic_store(&agent.ready, 0);
 	notify_send("STOPPING=1\nSTATUS=stopping: %u app connection(s) open",
 	    atomic_load(&agent.streams));
 	g = gen_current();
@@ -306,6 +232,8 @@ signal_cb(uv_signal_t *h, int signum)
 		return;
 	}
 	draining = 1;
+	atomic_store(&agent.ready, 0);	/* /readyz fails from now on */
+	atomic_store(&agent.draining, 1);
 	drain_started = uv_now(h->loop);
 	log_info("%s: draining: %u app connection(s) open, for up to %.1fs "
 	    "(a second signal stops at once)", strsignal(signum),
@@ -321,24 +249,31 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 't' },
+		{ "status", no_argument, NULL, 's' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL;
-	int check = 0, ch, rc;
+	int check = 0, status = 0, metrics_fd, ch, rc;
+	struct timeval tv;
 	char err[1024];
 	uv_loop_t *loop;
 
 	log_init("dbtls-agent", LOG_LVL_INFO);
 	notify_init();
-	while ((ch = getopt_long(argc, argv, "c:tVh", opts, NULL)) != -1) {
+	gettimeofday(&tv, NULL);
+	stats_process.start_time = (double)tv.tv_sec + tv.tv_usec / 1e6;
+	while ((ch = getopt_long(argc, argv, "c:tsVh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
 			break;
 		case 't':
 			check = 1;
+			break;
+		case 's':
+			status = 1;
 			break;
 		case 'V':
 			printf("dbtls-agent %s (%s, libuv %s)\n", DBTLS_VERSION,
@@ -358,6 +293,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 
+	if (status)
+		return status_main(path);
 	if ((agent.first = gen_load(path, 1, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	log_set_level(agent.first->cfg->log_level);
@@ -384,6 +321,7 @@ main(int argc, char **argv)
 		fatal("calloc");
 	for (size_t i = 0; i < agent.ntunnels; i++)
 		open_listeners(&agent.tunnels[i], agent.nworkers);
+	metrics_fd = metrics_bind(agent.first->cfg);
 
 	loop = uv_default_loop();
 	uv_signal_init(loop, &sig_int);
@@ -402,6 +340,10 @@ main(int argc, char **argv)
 	for (unsigned i = 0; i < agent.nworkers; i++)
 		if ((rc = worker_start(&agent, i)) != 0)
 			fatalx("worker %u: %s", i, uv_strerror(rc));
+	atomic_store(&agent.main_beat, uv_hrtime());
+	if (metrics_start(&agent, metrics_fd, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	atomic_store(&agent.ready, 1);
 	log_info("dbtls-agent %s ready: %zu tunnel(s), %u worker(s)",
 	    DBTLS_VERSION, agent.ntunnels, agent.nworkers);
 	/* Every listener is bound and listening, all TLS material loaded. */
@@ -414,6 +356,7 @@ main(int argc, char **argv)
 
 	uv_run(loop, UV_RUN_DEFAULT);
 
+	metrics_stop();		/* it reads the workers' counters */
 	for (unsigned i = 0; i < agent.nworkers; i++)
 		worker_join(&agent.workers[i]);
 	for (size_t i = 0; i < agent.ntunnels; i++) {
@@ -425,6 +368,9 @@ main(int argc, char **argv)
 	}
 	if (agent.first->cfg->pidfile != NULL)
 		unlink(agent.first->cfg->pidfile);
+	if (agent.first->cfg->has_metrics &&
+	    agent.first->cfg->metrics.kind == ADDR_UNIX)
+		unlink(agent.first->cfg->metrics.path);
 	free(agent.tunnels);
 	free(agent.workers);
 	gen_install(NULL);

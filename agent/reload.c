@@ -26,6 +26,7 @@
 #include "agent/gen.h"
 #include "agent/notify.h"
 #include "agent/reload.h"
+#include "agent/stats.h"
 
 #define SETTLE_MS	500
 #define DAY_MS		(24u * 3600u * 1000u)
@@ -200,6 +201,7 @@ reload_now(const char *why)
 
 	notify_send("RELOADING=1\nSTATUS=reloading (%s)", why);
 	rc = reload_apply(why);
+	stats_add(&stats_process.reloads[rc == 0], 1);
 	notify_send("READY=1\nSTATUS=serving; %s (%lu failed reload%s)",
 	    rc == 0 ? "reloaded" : "reload failed, kept the last config",
 	    failures, failures == 1 ? "" : "s");

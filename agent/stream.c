@@ -67,6 +67,7 @@ struct stream {
 	unsigned		 client:1;
 	unsigned		 app_negotiating:1; /* client pg: filtering */
 	unsigned		 counted:1;	/* a max_connections slot */
+	unsigned		 in_stats:1;	/* in connections_open */
 	unsigned		 started:1;	/* the link carries it */
 	unsigned		 retried:1;	/* client: moved to a new one */
 	unsigned		 dial_on_data:1; /* server: at first bytes */
@@ -76,6 +77,8 @@ struct stream {
 	struct cq		 held;	/* client: app bytes before start */
 	uint8_t			 sniff[8];	/* the app's first packet */
 	size_t			 nsniff;
+	struct stats_tunnel	*st;
+	uint64_t		 dial_ns;	/* uv_hrtime at the dial */
 	uint64_t		 plain_in;	/* bytes read from the socket */
 	uint64_t		 link_in;	/* bytes the link delivered */
 	uint64_t		 started_at;
@@ -144,6 +147,8 @@ stream_unref(struct stream *s)
 	 * what was queued for it. */
 	sock_clear(&s->sock);
 	atomic_fetch_sub(&s->w->agent->streams, 1);
+	if (s->in_stats)
+		stats_sub(&s->st->conns_open, 1);
 	cq_clear(&s->held, &s->w->pool);
 	gen_unref(s->gen);
 	free(s->lost_desc);
@@ -313,6 +318,7 @@ connected_cb(void *arg, int status, const char *why)
 		stream_end(s, 1, "%s", why);
 		return;
 	}
+	stats_observe(&s->st->dial[TARGET_DATABASE], uv_hrtime() - s->dial_ns);
 	sock_connected(&s->sock, s->cfg->keepalive_s);
 	set_state(s, STREAM_RELAYING);
 	uv_timer_stop(&s->timer);
@@ -330,6 +336,7 @@ dial_db(struct stream *s)
 	s->dial_on_data = 0;
 	uv_timer_stop(&s->timer);
 	set_state(s, STREAM_CONNECTING);
+	s->dial_ns = uv_hrtime();
 	if ((s->dial = dial_start(&s->sock, &s->cfg->connect,
 	    s->cfg->connect_timeout_ms, connected_cb, s)) == NULL)
 		stream_end(s, 1, "out of memory for a database connection");
@@ -404,6 +411,7 @@ u_commit(void *arg, size_t n)
 
 	sock_commit(&s->sock, n);
 	s->link_in += n;
+	stats_add(s->client ? &s->st->from_db : &s->st->to_db, n);
 	s->last_active = uv_now(&s->w->loop);
 }
 
@@ -553,6 +561,7 @@ to_link(struct stream *s, const void *p, size_t n)
 	if (n == 0)
 		return;
 	s->plain_in += n;
+	stats_add(s->client ? &s->st->to_db : &s->st->from_db, n);
 	if (s->started && s->link != NULL)
 		link_send(s->link, p, n);
 	else if (cq_append(&s->held, &s->w->pool, p, n) != 0)
@@ -640,6 +649,7 @@ stream_new(struct worker *w, struct tunnel *t, struct gen *g)
 	s->cfg = &s->gen->cfg->tunnels[t->index];
 	s->client = s->cfg->mode == CFG_MODE_CLIENT;
 	s->id = atomic_fetch_add(&w->agent->next_conn_id, 1) + 1;
+	s->st = &w->stats[t->index];
 	atomic_fetch_add(&w->agent->streams, 1);
 	s->state = s->client ? STREAM_WAITING : STREAM_CONNECTING;
 	s->started_at = s->last_active = uv_now(&w->loop);
@@ -652,6 +662,15 @@ stream_new(struct worker *w, struct tunnel *t, struct gen *g)
 		s->next->prev = s;
 	w->streams = s;
 	return s;
+}
+
+/* count_open: an app connection taken on (a refused one is not). */
+static void
+count_open(struct stream *s)
+{
+	s->in_stats = 1;
+	stats_add(&s->st->conns_total, 1);
+	stats_add(&s->st->conns_open, 1);
 }
 
 void
@@ -670,11 +689,13 @@ stream_accept(struct listener *l)
 	sock_connected(&s->sock, s->cfg->keepalive_s);
 	if (atomic_fetch_add(&s->t->active, 1) >= s->cfg->max_connections) {
 		atomic_fetch_sub(&s->t->active, 1);
+		stats_add(&s->st->refused[REFUSED_MAX_CONNECTIONS], 1);
 		stream_end(s, 0, "max_connections (%u) reached",
 		    s->cfg->max_connections);
 		return;
 	}
 	s->counted = 1;
+	count_open(s);
 	s->app_negotiating = s->cfg->proto == CFG_PROTO_POSTGRESQL;
 	stream_log(s, LOG_LVL_DEBUG, "accepted");
 	if ((s->link = pool_get(s->w, s->t, 0)) == NULL) {
@@ -696,6 +717,7 @@ stream_serve(struct link *link)
 	    gen_ref(link_gen(link)))) == NULL)
 		return;
 	snprintf(s->peer, sizeof(s->peer), "%s", link_peer(link));
+	count_open(s);
 	s->link = link;
 	link_attach(link, &stream_user, s);
 }

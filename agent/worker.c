@@ -101,8 +101,11 @@ reloaded_cb(uv_async_t *async)
 static void
 pool_timer_cb(uv_timer_t *t)
 {
-	pool_fill(t->data);
-	drain_when_idle(t->data);
+	struct worker *w = t->data;
+
+	atomic_store(&w->beat, uv_hrtime());
+	pool_fill(w);
+	drain_when_idle(w);
 }
 
 static void
@@ -127,8 +130,9 @@ worker_start(struct agent *a, unsigned index)
 	w->sessions = calloc(a->ntunnels, sizeof(*w->sessions));
 	w->session_gen = calloc(a->ntunnels, sizeof(*w->session_gen));
 	w->pools = calloc(a->ntunnels, sizeof(*w->pools));
+	w->stats = calloc(a->ntunnels, sizeof(*w->stats));
 	if (w->readbuf == NULL || w->listeners == NULL || w->sessions == NULL ||
-	    w->session_gen == NULL || w->pools == NULL)
+	    w->session_gen == NULL || w->pools == NULL || w->stats == NULL)
 		return UV_ENOMEM;
 	if ((rc = uv_loop_init(&w->loop)) != 0)
 		return rc;
@@ -165,6 +169,7 @@ worker_start(struct agent *a, unsigned index)
 	 * every second (which also retries after failures, gently); spare
 	 * chunks freed after bursts. */
 	w->pool_timer.data = w;
+	atomic_store(&w->beat, uv_hrtime());
 	if ((rc = uv_timer_init(&w->loop, &w->pool_timer)) != 0 ||
 	    (rc = uv_timer_start(&w->pool_timer, pool_timer_cb, 0, 1000)) != 0)
 		return rc;
@@ -200,6 +205,7 @@ worker_join(struct worker *w)
 	free(w->sessions);
 	free(w->session_gen);
 	free(w->pools);
+	free(w->stats);
 	free(w->listeners);
 	free(w->readbuf);
 	cq_pool_drain(&w->pool);

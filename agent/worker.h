@@ -18,6 +18,7 @@
 #include "common/cfg.h"
 #include "common/cq.h"
 #include "agent/sock.h"
+#include "agent/stats.h"
 
 #define WORKER_READ_SIZE (256 * 1024)
 
@@ -48,6 +49,9 @@ struct agent {
 	atomic_uint_fast64_t next_conn_id;
 	atomic_int	 trim_wanted;	/* a worker freed its spare chunks */
 	atomic_uint	 streams;	/* app connections open, all workers */
+	atomic_int	 ready;		/* serving, not draining */
+	atomic_int	 draining;
+	_Atomic uint64_t main_beat;	/* uv_hrtime of the main loop's tick */
 };
 
 struct listener {
@@ -72,10 +76,12 @@ struct worker {
 	unsigned long	*session_gen;	/* generation each was made with */
 	char		*readbuf;	/* every read of this loop lands here */
 	struct pool	*pools;		/* one per tunnel */
+	struct stats_tunnel *stats;	/* one per tunnel, this worker's */
 	uv_timer_t	 pool_timer;	/* refills the pools, trims memory */
 	uint64_t	 busy_mark;	/* activity seen at the last tick */
 	uint64_t	 trim_mark;	/* activity at the last trim */
 	int		 stopping;	/* draining or stopped: keep nothing */
+	_Atomic uint64_t beat;		/* uv_hrtime of the last tick */
 	int		 listening;
 };
 

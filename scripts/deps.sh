@@ -11,13 +11,15 @@ if [ "$(id -u)" != 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 run="build-essential cmake pkg-config libssl-dev openssl libuv1-dev
-libconfig-dev"
+libconfig-dev libmicrohttpd-dev"
 # Tests, demo and benchmark: a MongoDB driver, PostgreSQL, the peers
 # compared against; independent TLS stacks (GnuTLS, Go, Python's ssl
-# with hand-made records), the TLS scanner and clang's libFuzzer.
+# with hand-made records), the TLS scanner and clang's libFuzzer; the
+# tools that check units, man pages, the init script and the package.
 test="libmongoc-dev libbson-dev postgresql postgresql-client
 python3 iproute2 procps jq stunnel4 haproxy gnuplot-nox
-gnutls-bin golang-go python3-cryptography testssl.sh clang"
+gnutls-bin golang-go python3-cryptography testssl.sh clang
+mandoc devscripts lintian debhelper fakeroot systemd"
 case ${1:-} in
 --run) pkgs=$run ;;
 "") pkgs="$run $test" ;;
@@ -31,4 +33,14 @@ done
 if [ -n "$missing" ]; then
 	apt-get update -qq
 	apt-get install -y -qq --no-upgrade $missing >/dev/null
+fi
+# promtool checks /metrics; it comes in Debian's prometheus package,
+# which is unpacked, not installed (no daemon is wanted here).
+if [ "${1:-}" != --run ] && ! command -v promtool >/dev/null; then
+	d=$(mktemp -d)
+	(cd "$d" && { apt-get download prometheus >/dev/null 2>&1 ||
+		{ apt-get update -qq && apt-get download prometheus >/dev/null; }; } &&
+		dpkg -x prometheus_*.deb x &&
+		install -m 755 x/usr/bin/promtool /usr/local/bin/promtool)
+	rm -rf "$d"
 fi
