@@ -45,8 +45,9 @@ usage(FILE *f)
 	    "  check --config AGENT.CONF [--warn-days 30] [--json]\n"
 	    "        exit 0 all good, 1 something expires within warn-days, 2 invalid\n"
 	    "  rotate --config AGENT.CONF --ca DIR [--days N] [--reload] [--dry-run]\n"
-	    "        [--owner USER] [--group GROUP]\n"
-	    "        new files keep the old ones' owner, group and mode\n"
+	    "        [--unit UNIT] [--owner USER] [--group GROUP]\n"
+	    "        new files keep the old ones' owner, group and mode; --reload\n"
+	    "        signals the config's pidfile, or reloads UNIT (dbtls-agent.service)\n"
 	    "\n"
 	    "Defaults: ECDSA P-256 keys, SHA-256, 128-bit random serials.\n");
 }

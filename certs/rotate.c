@@ -109,9 +109,9 @@ out:
 }
 
 static int
-tell_agent(const struct cfg *cfg)
+tell_agent(const struct cfg *cfg, const char *unit)
 {
-	char *argv[] = { "systemctl", "reload", "dbtls-agent.service", NULL };
+	char *argv[] = { "systemctl", "reload", (char *)unit, NULL };
 	long pid;
 	FILE *f;
 	pid_t child;
@@ -122,11 +122,11 @@ tell_agent(const struct cfg *cfg)
 		    environ) != 0 || waitpid(child, &status, 0) < 0 ||
 		    !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			fprintf(stderr, "dbtls-certs: the config names no "
-			    "pidfile and \"systemctl reload dbtls-agent\" "
-			    "failed: reload the agent yourself\n");
+			    "pidfile and \"systemctl reload %s\" failed: "
+			    "reload the agent yourself\n", unit);
 			return -1;
 		}
-		printf("asked systemd to reload dbtls-agent\n");
+		printf("asked systemd to reload %s\n", unit);
 		return 0;
 	}
 	if ((f = fopen(cfg->pidfile, "r")) == NULL ||
@@ -157,10 +157,11 @@ rotate_main(int argc, char **argv)
 		{ "reload", no_argument, NULL, 'r' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "owner", required_argument, NULL, 'O' },
+		{ "unit", required_argument, NULL, 'u' },
 		{ "group", required_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL, *cadir = NULL;
+	const char *path = NULL, *cadir = NULL, *unit = "dbtls-agent.service";
 	int days = 0, reload = 0, dry = 0, ch, rc = 0;
 	struct pki_ca ca;
 	struct cfg *cfg;
@@ -183,6 +184,9 @@ rotate_main(int argc, char **argv)
 		case 'n':
 			dry = 1;
 			break;
+		case 'u':
+			unit = optarg;
+			break;
 		case 'O':
 		case 'G':
 			if (store_set_owner(ch == 'O' ? optarg : NULL,
@@ -195,8 +199,8 @@ rotate_main(int argc, char **argv)
 	}
 	if (path == NULL || cadir == NULL || optind != argc || days < 0) {
 		fprintf(stderr, "usage: dbtls-certs rotate --config FILE --ca "
-		    "DIR [--days N] [--reload] [--dry-run] [--owner USER] "
-		    "[--group GROUP]\n");
+		    "DIR [--days N] [--reload [--unit UNIT]] [--dry-run]\n"
+		    "       [--owner USER] [--group GROUP]\n");
 		return 2;
 	}
 	if ((cfg = cfg_load(path, err, sizeof(err))) == NULL) {
@@ -217,7 +221,7 @@ rotate_main(int argc, char **argv)
 		if (!done && rotate_one(t, &ca, days, dry) != 0)
 			rc = 2;
 	}
-	if (rc == 0 && reload && !dry && tell_agent(cfg) != 0)
+	if (rc == 0 && reload && !dry && tell_agent(cfg, unit) != 0)
 		rc = 2;
 	pki_ca_free(&ca);
 	cfg_free(cfg);

@@ -1,17 +1,27 @@
 #!/bin/sh
 # Installation pieces: cmake --install puts both programs in PREFIX/bin,
-# the init script parses, and the example config is valid once its
-# certificate paths exist.
+# the man pages and the example configs; each example config is valid
+# once its certificate paths exist (and the user it names is there).
 . "$(dirname "$0")/lib.sh"
 cmake --install "$BIN" --prefix "$T/root" >/dev/null || fail "cmake --install"
 "$T/root/bin/dbtls-agent" --version | grep -q '^dbtls-agent ' || fail "installed agent"
 "$T/root/bin/dbtls-certs" --version | grep -q '^dbtls-certs ' || fail "installed certs"
-sh -n "$SRC/scripts/dbtls-agent.init" || fail "init script does not parse"
-grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$SRC/scripts/dbtls-agent.service" ||
-	fail "unit has no reload"
+for m in man8/dbtls-agent.8 man1/dbtls-certs.1 man5/dbtls.conf.5; do
+	[ -s "$T/root/share/man/$m" ] || fail "man page $m not installed"
+done
 make_pki
-sed -e "s|/etc/dbtls/this-host.crt|$PKI/server.crt|; s|/etc/dbtls/this-host.key|$PKI/server.key|" \
-	-e "s|/etc/dbtls/ca.crt|$PKI/ca.crt|; s|/run/dbtls/agent.pid|$T/agent.pid|" \
-	"$SRC/scripts/agent.conf.example" >"$T/agent.conf"
-out=$("$AGENT" --check --config "$T/agent.conf") || fail "example config: $out"
+for side in client server; do
+	f=$T/root/share/doc/dbtls/examples/$side.conf
+	[ -s "$f" ] || fail "example $side.conf not installed"
+	sed -E -e "s#/etc/dbtls/[a-z0-9.]+\\.example\\.com\\.crt#$PKI/server.crt#" \
+		-e "s#/etc/dbtls/[a-z0-9.]+\\.example\\.com\\.key#$PKI/server.key#" \
+		-e "s#/etc/dbtls/ca.crt#$PKI/ca.crt#" \
+		-e 's#^user = "dbtls";#user = "nobody";#; s#^group = "dbtls";#group = "nogroup";#' \
+		"$f" >"$T/$side.conf"
+	chgrp nogroup "$PKI/server.key" "$T/$side.conf" "$PKI"
+	chmod 640 "$PKI/server.key"
+	chmod 750 "$PKI"
+	out=$("$AGENT" --check --config "$T/$side.conf" 2>&1) || fail "example $side.conf: $out"
+	say "example $side.conf: $out"
+done
 pass

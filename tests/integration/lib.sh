@@ -25,6 +25,7 @@ say() { printf '%s: %s\n' "$CASE" "$*"; }
 
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	[ -z "${ON_EXIT:-}" ] || eval "$ON_EXIT" || true
 	if [ -n "$PGDATA" ]; then
 		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate \
 			-w stop >/dev/null 2>&1 || true
