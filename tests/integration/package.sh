@@ -36,7 +36,7 @@ P=$(free_port)
 	--out /etc/dbtls --group dbtls >/dev/null || fail "issue"
 cp "$T/ca/ca.crt" /etc/dbtls/ca.crt
 sed -e "s#0.0.0.0:7432#127.0.0.1:$P#; s#127.0.0.1:5432#127.0.0.1:$BPORT#" \
-	-e 's#protocol = "postgresql"#protocol = "tcp"#; s#metrics = .*#log_level = "info";#' \
+	-e 's#protocol = "postgresql"#protocol = "tcp"#; s#^metrics = .*#\# no metrics here#' \
 	-e 's#cn = \[ "app1.example.com" \]#cn = [ "app1" ]#' \
 	/usr/share/doc/dbtls/examples/server.conf >/etc/dbtls/agent.conf
 chgrp dbtls /etc/dbtls/agent.conf
