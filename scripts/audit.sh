@@ -32,7 +32,7 @@ fuzz() { # fuzz TARGET: run it; its summary line in $A/fuzz/TARGET.txt
 		-artifact_prefix="$d/" -print_final_stats=1 "$d/corpus" \
 		"tests/fuzz/corpus/$1" >"$d/log" 2>&1 || echo "CRASH" >>"$d/log"
 }
-set -- record tlsio mux pgwire cfg addr
+set -- record tlsio mux pgwire cfg addr logjson
 while [ $# -gt 0 ]; do
 	fuzz "$1" &
 	p1=$!
@@ -44,7 +44,7 @@ while [ $# -gt 0 ]; do
 	[ $# -gt 0 ] && shift
 done
 failed=
-for t in record tlsio mux pgwire cfg addr; do
+for t in record tlsio mux pgwire cfg addr logjson; do
 	log=$A/fuzz/$t/log
 	runs=$(awk '/stat::number_of_executed_units/ { print $2 }' "$log")
 	speed=$(awk '/stat::average_exec_per_sec/ { print $2 }' "$log")

@@ -7,99 +7,7 @@
  */
 #include "common/logjson.h"
 #include "harness.h"
-
-/* A strict reader of the one shape a line has: an object of strings and
- * numbers, then "\n" and nothing else.  Returns 1 if valid. */
-static const char *
-skip_string(const char *p)
-{
-	if (*p++ != '"')
-		return NULL;
-	while (*p != '"') {
-		unsigned char c = (unsigned char)*p;
-
-		if (c < 0x20)
-			return NULL;
-		if (c == '\\') {
-			p++;
-			if (*p == 'u') {
-				for (int i = 1; i <= 4; i++)
-					if (!strchr("0123456789abcdefABCDEF",
-					    p[i]) || p[i] == '\0')
-						return NULL;
-				p += 5;
-			} else if (*p && strchr("\"\\/bfnrt", *p)) {
-				p++;
-			} else {
-				return NULL;
-			}
-			continue;
-		}
-		if (c >= 0x80) {	/* one whole, shortest UTF-8 sequence */
-			int n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 &&
-			    c <= 0xef ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
-			unsigned cp = c & (0x7f >> n);
-
-			if (n == 0)
-				return NULL;
-			for (int i = 1; i < n; i++) {
-				if (((unsigned char)p[i] & 0xc0) != 0x80)
-					return NULL;
-				cp = cp << 6 | ((unsigned char)p[i] & 0x3f);
-			}
-			if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 &&
-			    cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 ||
-			    cp > 0x10ffff)))
-				return NULL;
-			p += n;
-			continue;
-		}
-		p++;
-	}
-	return p + 1;
-}
-
-static const char *
-skip_number(const char *p)
-{
-	const char *start = p;
-
-	if (*p == '0')
-		p++;
-	else
-		while (*p >= '0' && *p <= '9')
-			p++;
-	if (p == start)
-		return NULL;
-	if (*p == '.') {
-		const char *frac = ++p;
-
-		while (*p >= '0' && *p <= '9')
-			p++;
-		if (p == frac)
-			return NULL;
-	}
-	return p;
-}
-
-static int
-valid_line(const char *p, size_t len)
-{
-	const char *end = p + len;
-
-	if (len < 3 || end[-1] != '\n' || *p++ != '{')
-		return 0;
-	for (int first = 1; *p != '}'; first = 0) {
-		if (!first && *p++ != ',')
-			return 0;
-		if ((p = skip_string(p)) == NULL || *p++ != ':')
-			return 0;
-		p = *p == '"' ? skip_string(p) : skip_number(p);
-		if (p == NULL)
-			return 0;
-	}
-	return p + 2 == end && p[1] == '\n';
-}
+#include "jsoncheck.h"
 
 static void
 known(void)
@@ -111,7 +19,7 @@ known(void)
 	    "dbtls-agent", 42, "tunnel=pg conn=7 peer=127.0.0.1:5000 close "
 	    "identity=CN=app1 to_db=120 from_db=0 duration=1.250s "
 	    "reason=\"both sides closed; \"kept\" \\ ok\"");
-	CHECK(valid_line(out, n));
+	CHECK(jsoncheck_line(out, n));
 	CHECK_STR(out, "{\"ts\":\"2026-12-01T10:00:00.000Z\",\"level\":\"info\","
 	    "\"program\":\"dbtls-agent\",\"pid\":42,\"msg\":\"tunnel=pg conn=7 "
 	    "peer=127.0.0.1:5000 close identity=CN=app1 to_db=120 from_db=0 "
@@ -124,7 +32,7 @@ known(void)
 	/* Reserved and repeated keys are not fields; numbers JSON allows. */
 	n = logjson_line(out, sizeof(out), "t", "warning", "p", 1,
 	    "pid=9 a=1 a=2 b=007 c=1.s d=.5 e=12345678901234567890 f= g=\"\"");
-	CHECK(valid_line(out, n));
+	CHECK(jsoncheck_line(out, n));
 	CHECK_CONTAINS(out, "\"pid\":1,\"msg\"");
 	CHECK(strstr(out, "\"pid\":9") == NULL);
 	CHECK_CONTAINS(out, "\"a\":1,\"b\":\"007\",\"c\":\"1.s\",\"d\":\".5\","
@@ -133,7 +41,7 @@ known(void)
 	/* Control bytes and broken UTF-8 are escaped; good UTF-8 stays. */
 	n = logjson_line(out, sizeof(out), "t", "info", "p", 1,
 	    "cn=\"a\nb\x01\x7f\" x=\xff\xc3\xa9\xed\xa0\x80");
-	CHECK(valid_line(out, n));
+	CHECK(jsoncheck_line(out, n));
 	CHECK_CONTAINS(out, "\"cn\":\"a\\u000ab\\u0001\\u007f\"");
 	CHECK_CONTAINS(out, "\"x\":\"\\ufffd\xc3\xa9\\ufffd\\ufffd\\ufffd\"");
 }
@@ -149,7 +57,7 @@ tight(void)
 	msg[sizeof(msg) - 1] = '\0';
 	memcpy(msg, "k=\"", 3);
 	n = logjson_line(out, sizeof(out), "t", "info", "p", 1, msg);
-	CHECK(valid_line(out, n));
+	CHECK(jsoncheck_line(out, n));
 	CHECK_CONTAINS(out, "\"msg\":");
 	/* Too small for the message: the line stays whole and valid. */
 	for (size_t cap = 64; cap < 400; cap += 7) {
@@ -157,7 +65,7 @@ tight(void)
 		    "dbtls-agent", 123456, "tunnel=pg reason=\"a long reason "
 		    "that will not fit in the smaller lines at all\" n=5");
 		CHECK(n < cap);
-		CHECK(valid_line(out, n));
+		CHECK(jsoncheck_line(out, n));
 	}
 }
 
@@ -184,7 +92,7 @@ random_messages(void)
 		}
 		msg[len] = '\0';
 		n = logjson_line(out, cap, "t", "info", "p", 1, msg);
-		if (n >= cap || !valid_line(out, n)) {
+		if (n >= cap || !jsoncheck_line(out, n)) {
 			CHECK(!"invalid line");
 			fprintf(stderr, "message %d gave: %.*s\n", i, (int)n,
 			    out);
