@@ -321,16 +321,17 @@ process(struct expo_buf *b)
 int
 expo_health(struct agent *a, char *why, size_t len)
 {
-	uint64_t now = uv_hrtime();
+	/* Each beat is read before the clock, so it is never later. */
+	uint64_t beat = atomic_load(&a->main_beat), now = uv_hrtime();
 
-	if (now - atomic_load(&a->main_beat) > STALL_NS) {
+	if (now - beat > STALL_NS) {
 		snprintf(why, len, "the main loop has not run for %.1fs",
-		    (double)(now - atomic_load(&a->main_beat)) / 1e9);
+		    (double)(now - beat) / 1e9);
 		return 0;
 	}
 	for (unsigned i = 0; i < a->nworkers; i++) {
-		uint64_t beat = atomic_load(&a->workers[i].beat);
-
+		beat = atomic_load(&a->workers[i].beat);
+		now = uv_hrtime();
 		if (now - beat > STALL_NS) {
 			snprintf(why, len, "worker %u has not run for %.1fs",
 			    i, (double)(now - beat) / 1e9);

@@ -47,7 +47,7 @@ static const char *const state_names[] = {
 void
 link_log(struct link *l, enum log_level lvl, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[2048];
 	va_list ap;
 
 	if (!log_enabled(lvl))
@@ -118,7 +118,7 @@ void
 link_end(struct link *l, int retry, int detach, const char *fmt, ...)
 {
 	const struct link_user *u = l->u;
-	char reason[512], tls[160];
+	char reason[512], tls[160], qid[330], qreason[1030];
 	enum log_level lvl;
 	va_list ap;
 
@@ -135,10 +135,11 @@ link_end(struct link *l, int retry, int detach, const char *fmt, ...)
 	    LOG_LVL_DEBUG;
 	tls_desc(l, tls, sizeof(tls));
 	link_log(l, lvl, "close identity=%s serial=%s tls=%s streams=%u "
-	    "duration=%.3fs state=%s reason=\"%s\"",
-	    l->ident[0] ? l->ident : "-", l->serial[0] ? l->serial : "-", tls,
-	    l->uses + (l->u != NULL), (double)(uv_now(&l->w->loop) -
-	    l->started) / 1000.0, state_names[l->state], reason);
+	    "duration=%.3fs state=%s reason=%s", log_quote(qid, sizeof(qid),
+	    l->ident[0] ? l->ident : "-"), l->serial[0] ? l->serial : "-",
+	    tls, l->uses + (l->u != NULL), (double)(uv_now(&l->w->loop) -
+	    l->started) / 1000.0, state_names[l->state], log_quote(qreason,
+	    sizeof(qreason), reason));
 	l->state = LINK_CLOSING;
 	l->u = NULL;
 	if (u != NULL)
@@ -529,11 +530,12 @@ link_queued(const struct link *l)
 void
 link_describe(struct link *l, char *buf, size_t len)
 {
-	char tls[160];
+	char tls[160], qid[330];
 
 	tls_desc(l, tls, sizeof(tls));
 	snprintf(buf, len, "identity=%s serial=%s tls=%s link=%llu use=%u",
-	    l->ident[0] ? l->ident : "-", l->serial[0] ? l->serial : "-", tls,
+	    log_quote(qid, sizeof(qid), l->ident[0] ? l->ident : "-"),
+	    l->serial[0] ? l->serial : "-", tls,
 	    (unsigned long long)l->id, l->uses + 1);
 }
 

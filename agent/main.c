@@ -6,6 +6,7 @@
  * workers serve, and this thread only waits for signals.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <netdb.h>
@@ -58,6 +59,7 @@ trim_cb(uv_timer_t *t)
 	int quiet = now == seen;
 
 	atomic_store(&agent.main_beat, uv_hrtime());
+	metrics_reap();
 	seen = now;
 	if ((quiet && now != trimmed) ||
 	    atomic_exchange(&agent.trim_wanted, 0)) {
@@ -137,16 +139,37 @@ setup_tunnels(struct agent *a)
 	}
 }
 
-static void
+/*
+ * pidfile_write: written as root, so never through a symlink; the
+ * descriptor is kept so that, if the agent's user may not remove the file
+ * at exit, it is at least emptied (no stale pid for anyone to signal).
+ */
+static int
 pidfile_write(const char *path)
 {
-	FILE *f;
+	struct stat st;
+	char pid[24];
+	int fd, n;
 
 	if (path == NULL)
-		return;
-	if ((f = fopen(path, "w")) == NULL || fprintf(f, "%ld\n",
-	    (long)getpid()) < 0 || fclose(f) != 0)
+		return -1;
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		fatal("pidfile %s: not a file that can be written", path);
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || write(fd, pid, (size_t)n) != n)
 		fatal("pidfile %s", path);
+	return fd;
+}
+
+static void
+pidfile_remove(const char *path, int fd)
+{
+	if (path == NULL)
+		return;
+	if (unlink(path) != 0)
+		(void)!ftruncate(fd, 0);
+	close(fd);
 }
 
 /* become_user: root's part is done (listeners bound, keys read). */
@@ -255,7 +278,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL;
-	int check = 0, status = 0, metrics_fd, ch, rc;
+	int check = 0, status = 0, metrics_fd, pidfd, ch, rc;
 	struct timeval tv;
 	char err[1024];
 	uv_loop_t *loop;
@@ -329,7 +352,7 @@ main(int argc, char **argv)
 	uv_signal_start(&sig_int, signal_cb, SIGINT);
 	uv_signal_start(&sig_term, signal_cb, SIGTERM);
 	gen_install(gen_ref(agent.first));
-	pidfile_write(agent.first->cfg->pidfile);
+	pidfd = pidfile_write(agent.first->cfg->pidfile);
 	become_user(agent.first->cfg);
 	if ((rc = reload_start(loop, path, agent.first, reloaded)) != 0)
 		fatalx("reload: %s", uv_strerror(rc));
@@ -366,8 +389,7 @@ main(int argc, char **argv)
 			unlink(t->cfg->listen.path);
 		free(t->fds);
 	}
-	if (agent.first->cfg->pidfile != NULL)
-		unlink(agent.first->cfg->pidfile);
+	pidfile_remove(agent.first->cfg->pidfile, pidfd);
 	if (agent.first->cfg->has_metrics &&
 	    agent.first->cfg->metrics.kind == ADDR_UNIX)
 		unlink(agent.first->cfg->metrics.path);

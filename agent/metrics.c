@@ -4,8 +4,10 @@
  * library parses HTTP (a well-kept parser, not one of ours); this file
  * only answers GET and HEAD on three paths.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 
 #include <microhttpd.h>
@@ -19,10 +21,67 @@
 #include "agent/worker.h"
 
 #define MAX_SCRAPES	8		/* connections at once */
-#define SCRAPE_TIMEOUT_S 10		/* a connection's whole life */
+#define SCRAPE_TIMEOUT_S 10		/* a connection idle this long closes */
+#define SCRAPE_LIFE_NS	(10ULL * 1000000000)	/* and one this old, idle or not */
 #define REQUEST_MEMORY	(16 * 1024)	/* headers and all, per request */
 
+/*
+ * The connections open, so that metrics_reap can end the ones older than
+ * SCRAPE_LIFE_NS (a scraper that sends a header byte now and then is
+ * never idle).  Each keeps a dup of its socket: shutdown() through it can
+ * only ever reach that socket, however MHD orders its own close.
+ */
+static struct scrape {
+	int		 fd;	/* the dup, or -1 */
+	uint64_t	 since;
+} scrapes[MAX_SCRAPES];
+static uv_mutex_t scrapes_lock;
+
 static struct MHD_Daemon *daemon_;
+
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **ctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct scrape *s = *ctx;
+
+	(void)cls;
+	uv_mutex_lock(&scrapes_lock);
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		for (size_t i = 0; i < MAX_SCRAPES && ci != NULL; i++) {
+			if (scrapes[i].fd < 0) {
+				scrapes[i].fd = fcntl(ci->connect_fd,
+				    F_DUPFD_CLOEXEC, 0);
+				scrapes[i].since = uv_hrtime();
+				*ctx = &scrapes[i];
+				break;
+			}
+		}
+	} else if (s != NULL) {
+		if (s->fd >= 0)
+			close(s->fd);
+		s->fd = -1;
+		*ctx = NULL;
+	}
+	uv_mutex_unlock(&scrapes_lock);
+}
+
+void
+metrics_reap(void)
+{
+	uint64_t now = uv_hrtime();
+
+	if (daemon_ == NULL)
+		return;
+	uv_mutex_lock(&scrapes_lock);
+	for (size_t i = 0; i < MAX_SCRAPES; i++)
+		if (scrapes[i].fd >= 0 && now - scrapes[i].since >
+		    SCRAPE_LIFE_NS)
+			shutdown(scrapes[i].fd, SHUT_RDWR);
+	uv_mutex_unlock(&scrapes_lock);
+}
 
 int
 metrics_bind(const struct cfg *c)
@@ -140,6 +199,12 @@ metrics_start(struct agent *a, int fd, char *err, size_t len)
 {
 	if (fd < 0)
 		return 0;
+	if (uv_mutex_init(&scrapes_lock) != 0) {
+		snprintf(err, len, "metrics: no mutex");
+		return -1;
+	}
+	for (size_t i = 0; i < MAX_SCRAPES; i++)
+		scrapes[i].fd = -1;
 	daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, a,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
@@ -147,6 +212,7 @@ metrics_start(struct agent *a, int fd, char *err, size_t len)
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SCRAPE_TIMEOUT_S,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)REQUEST_MEMORY,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 	    MHD_OPTION_END);
 	if (daemon_ == NULL) {
 		snprintf(err, len, "metrics: libmicrohttpd would not start");

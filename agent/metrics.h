@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * metrics.h: the HTTP endpoint for monitoring (GNU libmicrohttpd, on its
- * own thread): /metrics, /healthz and /readyz.  Bounded: few concurrent
- * connections, small requests, a deadline per connection; it only reads
+ * own thread): /metrics, /healthz and /readyz.  Bounded: 8 connections
+ * at once, 16 KiB per request, 10 s idle and 10 s in all per connection;
+ * it only reads
  * the workers' counters, so a slow or hostile scraper never reaches the
  * data path.
  */
@@ -22,6 +23,10 @@ int	metrics_bind(const struct cfg *c);
 /* metrics_start(a, fd): serve on fd from a thread of its own: 0 or -1
  * with the reason in err. */
 int	metrics_start(struct agent *a, int fd, char *err, size_t len);
+
+/* metrics_reap(): end scrapes older than their deadline; from the main
+ * loop, twice a second. */
+void	metrics_reap(void);
 
 /* metrics_stop(): close the endpoint; before the workers are freed. */
 void	metrics_stop(void);

@@ -101,7 +101,7 @@ stream_log(struct stream *s, enum log_level lvl, const char *fmt, ...)
 static void
 stream_log(struct stream *s, enum log_level lvl, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[2048];
 	va_list ap;
 
 	if (!log_enabled(lvl))
@@ -130,7 +130,7 @@ describe(struct stream *s, char *buf, size_t len)
 		link_describe(s->link, buf, len);
 	else
 		snprintf(buf, len, "%s", s->lost_desc != NULL ? s->lost_desc :
-		    "identity=- serial=- tls=none");	/* never had a link */
+		    "identity=\"-\" serial=- tls=none");	/* never had a link */
 }
 
 /* ---------------------------------------------------------------- close */
@@ -179,7 +179,7 @@ stream_end(struct stream *s, int failed, const char *fmt, ...)
 {
 	uint64_t up = s->client ? s->plain_in : s->link_in;
 	uint64_t down = s->client ? s->link_in : s->plain_in;
-	char reason[512], desc[320];
+	char reason[512], qreason[1030], desc[520];
 	va_list ap;
 
 	if (s->state == STREAM_CLOSING)
@@ -189,10 +189,10 @@ stream_end(struct stream *s, int failed, const char *fmt, ...)
 	va_end(ap);
 	describe(s, desc, sizeof(desc));
 	stream_log(s, LOG_LVL_INFO, "close %s to_db=%llu from_db=%llu "
-	    "duration=%.3fs state=%s reason=\"%s\"", desc,
+	    "duration=%.3fs state=%s reason=%s", desc,
 	    (unsigned long long)up, (unsigned long long)down,
 	    (double)(uv_now(&s->w->loop) - s->started_at) / 1000.0,
-	    state_names[s->state], reason);
+	    state_names[s->state], log_quote(qreason, sizeof(qreason), reason));
 	s->state = STREAM_CLOSING;
 	s->dial_on_data = 0;
 	/* Unless the link ended it, the link must stop carrying it now. */
@@ -302,7 +302,7 @@ flush(struct stream *s)
 static void
 log_open(struct stream *s)
 {
-	char desc[320];
+	char desc[520];
 
 	describe(s, desc, sizeof(desc));
 	stream_log(s, LOG_LVL_INFO, "open %s", desc);
@@ -477,7 +477,7 @@ static void
 u_lost(void *arg, const char *why, int retry, int detach)
 {
 	struct stream *s = arg;
-	char desc[320];
+	char desc[520];
 
 	if (s->state != STREAM_CLOSING && s->link != NULL) {
 		/* Its close line is still to come: keep who the peer was,

@@ -108,6 +108,23 @@ out:
 	return rc;
 }
 
+/* is_agent: pid is a running dbtls-agent, not a process that took over
+ * a stale pid. */
+static int
+is_agent(pid_t pid)
+{
+	char path[64], comm[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(comm, sizeof(comm), f) == NULL)
+		comm[0] = '\0';
+	fclose(f);
+	return strncmp(comm, "dbtls-agent", 11) == 0;
+}
+
 static int
 tell_agent(const struct cfg *cfg, const char *unit)
 {
@@ -138,6 +155,12 @@ tell_agent(const struct cfg *cfg, const char *unit)
 		return -1;
 	}
 	fclose(f);
+	if (!is_agent((pid_t)pid)) {
+		fprintf(stderr, "dbtls-certs: pid %ld in %s is not a running "
+		    "dbtls-agent (a stale pidfile?): reload the agent "
+		    "yourself\n", pid, cfg->pidfile);
+		return -1;
+	}
 	if (kill((pid_t)pid, SIGHUP) != 0) {
 		fprintf(stderr, "dbtls-certs: cannot signal the agent (pid "
 		    "%ld from %s): %s\n", pid, cfg->pidfile, strerror(errno));

@@ -61,6 +61,22 @@ log_level_parse(const char *s, enum log_level *out)
 	return -1;
 }
 
+char *
+log_quote(char *buf, size_t len, const char *s)
+{
+	size_t n = 0;
+
+	buf[n++] = '"';
+	for (; *s != '\0' && n + 3 < len; s++) {
+		if (*s == '"' || *s == '\\')
+			buf[n++] = '\\';
+		buf[n++] = *s;
+	}
+	buf[n++] = '"';
+	buf[n] = '\0';
+	return buf;
+}
+
 void
 log_set_format(enum log_format f)
 {

@@ -8,6 +8,7 @@
 #define COMMON_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARNING, LOG_LVL_INFO, LOG_LVL_DEBUG };
 enum log_format { LOG_FMT_TEXT, LOG_FMT_JSON };
@@ -42,6 +43,14 @@ void	log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
 /* fatal/fatalx: log at error level and exit(1).  Only before the loops run. */
 void	fatal(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
 void	fatalx(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
+
+/*
+ * log_quote(buf, len, s): s as a quoted value for a key="value" pair,
+ * with '"' and '\\' escaped, so that nothing inside (a peer's certificate
+ * name, a reason quoting it) can end the value or pose as another pair.
+ * Cut short, it is still closed.  Returns buf.
+ */
+char	*log_quote(char *buf, size_t len, const char *s);
 
 /*
  * log_openssl_errors(buf, len): drain OpenSSL's thread-local error queue

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * logjson.c: a log message as JSON.  The agent's messages are written as
- * words with key=value pairs ("tunnel=pg conn=3 close to_db=120 ...");
- * each pair becomes a field, so a log pipeline reads the figures without
+ * words with key=value pairs ("tunnel=pg conn=3 close to_db=120 ...",
+ * a value quoted by log_quote where a peer has a say in it); each pair
+ * becomes a field, so a log pipeline reads the figures without
  * parsing text.  Strings are escaped and invalid UTF-8 becomes U+FFFD.
  */
 #include <stdio.h>
@@ -119,17 +120,6 @@ is_key_char(char c, int first)
 	    (!first && c >= '0' && c <= '9');
 }
 
-/* starts_pair: p begins with key= */
-static int
-starts_pair(const char *p)
-{
-	const char *k = p;
-
-	while (is_key_char(*p, p == k))
-		p++;
-	return p != k && *p == '=';
-}
-
 static const char *const reserved[] = { "ts", "level", "program", "pid",
 	"msg", NULL };
 
@@ -181,6 +171,8 @@ put_fields(struct jw *w, const char *msg)
 {
 	struct seen seen = { .n = 0 };
 	const char *p = msg;
+	char val[4096];
+	size_t vlen;
 
 	while (*p != '\0') {
 		const char *key = p, *v, *end;
@@ -197,24 +189,28 @@ put_fields(struct jw *w, const char *msg)
 		}
 		v = ++p;
 		if ((quoted = *v == '"')) {
-			/* The closing quote is the one that ends the
-			 * message or comes before the next pair, so a
-			 * quote inside the value stays. */
-			end = ++v;
-			while (*end != '\0' && !(*end == '"' &&
-			    (end[1] == '\0' || (end[1] == ' ' &&
-			    starts_pair(end + 2)))))
-				end++;
+			/* log_quote's form: up to the first unescaped
+			 * quote, with \" and \\ taken back. */
+			vlen = 0;
+			for (end = ++v; *end != '\0' && *end != '"'; end++) {
+				if (*end == '\\' && end[1] != '\0')
+					end++;
+				if (vlen < sizeof(val))
+					val[vlen++] = *end;
+			}
 			p = *end == '"' ? end + 1 : end;
 		} else {
 			end = v;
 			while (*end != '\0' && *end != ' ')
 				end++;
 			p = end;
+			vlen = (size_t)(end - v);
+			memcpy(val, v, vlen < sizeof(val) ? vlen : sizeof(val));
+			vlen = vlen < sizeof(val) ? vlen : sizeof(val);
 		}
 		if (seen_add(&seen, key, (size_t)(v - key - 1 - quoted)))
-			put_field(w, key, (size_t)(v - key - 1 - quoted), v,
-			    (size_t)(end - v), quoted);
+			put_field(w, key, (size_t)(v - key - 1 - quoted), val,
+			    vlen, quoted);
 		while (*p == ' ')
 			p++;
 	}

@@ -3,6 +3,9 @@
 PATH at ADDR ("host:port" or "unix:/path"); prints "STATUS" then the body.
   hold N S      open N connections that send nothing, keep them S seconds,
                 and print how many the server closed early
+  slow N S      open N connections that send a header line every second
+                for S seconds (never idle, never done); print how many the
+                server closed
   bigheader N   send a request with an N-byte header; print the status
                 (0 if the server closed without answering)
 """
@@ -56,6 +59,31 @@ if len(sys.argv) > 3 and sys.argv[3] == "hold":
         except OSError:
             closed += 1
     print("closed", closed)
+elif len(sys.argv) > 3 and sys.argv[3] == "slow":
+    n, secs = int(sys.argv[4]), float(sys.argv[5])
+    socks = [connect(addr) for _ in range(n)]
+    for s in socks:
+        s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n")
+    print("slow", n, flush=True)
+    closed = set()
+    end = time.time() + secs
+    while time.time() < end and len(closed) < n:
+        time.sleep(1)
+        for i, s in enumerate(socks):
+            if i in closed:
+                continue
+            try:
+                s.sendall(b"X-Slow: 1\r\n")
+                s.setblocking(False)
+                if s.recv(1) == b"":
+                    closed.add(i)
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed.add(i)
+            finally:
+                s.setblocking(True)
+    print("closed", len(closed))
 elif len(sys.argv) > 3 and sys.argv[3] == "bigheader":
     s = connect(addr)
     try:

@@ -119,7 +119,7 @@ write_pair tcp "127.0.0.1:$BPORT"
 start_agent server "$T/server.conf"
 start_agent client "$T/client.conf"
 out=$($PY "$SRC/tests/helpers/tcp_check.py" client "$CPORT" 100000 100000) || fail "stream: $out"
-log_has server "open identity=CN=app1 serial=$(openssl x509 -in "$PKI/app1.crt" -noout -serial | cut -d= -f2) " ||
+log_has server "open identity=\"CN=app1\" serial=$(openssl x509 -in "$PKI/app1.crt" -noout -serial | cut -d= -f2) " ||
 	fail "server did not see app1's serial"
 
 say "check: ok, warn within --warn-days, invalid"

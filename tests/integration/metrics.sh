@@ -97,11 +97,23 @@ PIDS="$PIDS $HOLD"
 wait_for grep -q holding "$T/hold.out" || fail "hold did not start: $(cat "$T/hold.out")"
 sleep 0.5
 during=$(fds)
-[ $((during - before)) -le 8 ] || fail "14 idle scrapes took $((during - before)) descriptors; at most 8 may be open"
+# 8 connections at most, each a socket and the dup that bounds its life.
+[ $((during - before)) -le 16 ] || fail "14 idle scrapes took $((during - before)) descriptors; at most 8 connections (16) may be open"
 $PY "$SRC/tests/helpers/tcp_check.py" client "$CPORT" 1000000 1000000 >"$T/c4.out" ||
 	fail "transfer while the endpoint is full: $(cat "$T/c4.out")"
 wait "$HOLD" || fail "hold failed"
-say "14 idle scrapes held: $((during - before)) descriptors taken (limit 8), 1 MB each way crossed meanwhile"
+say "14 idle scrapes held: $((during - before)) descriptors taken (8 connections, 2 each), 1 MB each way crossed meanwhile"
+$S 127.0.0.1:$CM /metrics slow 8 20 >"$T/slow.out" &
+SLOW=$!
+PIDS="$PIDS $SLOW"
+wait_for grep -q "^slow" "$T/slow.out" || fail "slow scrapers did not start"
+t0=$(date +%s)
+[ "$($S 127.0.0.1:$CM /healthz | head -1)" = 200 ] || fail "/healthz behind 8 slow scrapers"
+t1=$(date +%s)
+wait "$SLOW"
+[ "$(sed -n 's/^closed //p' "$T/slow.out")" = 8 ] || fail "slow scrapers: $(cat "$T/slow.out")"
+[ $((t1 - t0)) -le 12 ] || fail "/healthz took $((t1 - t0)) s behind slow scrapers"
+say "8 scrapers that never finish their headers: all closed at 10 s, /healthz answered after $((t1 - t0)) s"
 big=$($S 127.0.0.1:$CM /metrics bigheader 100000)
 [ "$big" != 200 ] || fail "a 100 KB request header was served"
 say "100 KB header: answered $big"

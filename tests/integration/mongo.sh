@@ -18,7 +18,7 @@ say "the C driver through the pair"
 out=$("$BIN/tests/mongo_client" "mongodb://127.0.0.1:$CPORT/?directConnection=true" \
 	pair 200 2>&1) || fail "through the pair: $out"
 [ "$out" = "ok 200 documents" ] || fail "through the pair: $out"
-log_has server 'tunnel=s .*open identity=CN=app1 serial=[0-9A-F]+ tls=TLSv1.3' || fail "server open line"
+log_has server 'tunnel=s .*open identity="CN=app1" serial=[0-9A-F]+ tls=TLSv1.3' || fail "server open line"
 
 say "the C driver with TLS and a client certificate, straight to the server agent"
 cat "$PKI/app1.crt" "$PKI/app1.key" >"$T/app1.pem"

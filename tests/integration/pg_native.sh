@@ -32,7 +32,7 @@ tls="sslmode=verify-full sslrootcert=$PKI/ca.crt sslcert=$PKI/app1.crt sslkey=$P
 out=$(psql "host=localhost port=$SPORT user=postgres dbname=postgres $tls" -X -At \
 	-c "select 'native ok'") || fail "native psql"
 [ "$out" = "native ok" ] || fail "native psql said $out"
-log_has server 'open identity=CN=app1 serial=[0-9A-F]+ tls=TLSv1.3' || fail "server open line"
+log_has server 'open identity="CN=app1" serial=[0-9A-F]+ tls=TLSv1.3' || fail "server open line"
 
 say "client agent in front of PostgreSQL with ssl=on (cert auth as app1)"
 CPORT2=$(free_port)

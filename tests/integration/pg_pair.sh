@@ -10,8 +10,8 @@ start_agent client "$T/client.conf"
 
 say "a query through the pair"
 [ "$(psql_at "$CPORT" 'select 40 + 2')" = 42 ] || fail "query"
-log_has server 'open identity=CN=app1 serial=[0-9A-F]+ tls=TLSv1.3/' || fail "server open line"
-log_has client 'open identity=CN=dbserver serial=[0-9A-F]+ tls=TLSv1.3/' || fail "client open line"
+log_has server 'open identity="CN=app1" serial=[0-9A-F]+ tls=TLSv1.3/' || fail "server open line"
+log_has client 'open identity="CN=dbserver" serial=[0-9A-F]+ tls=TLSv1.3/' || fail "client open line"
 log_has client 'close .*to_db=[0-9]+ from_db=[0-9]+ .*reason=' || fail "close line"
 
 say "COPY of 64 MB in and out, checksums equal"

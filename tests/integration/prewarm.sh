@@ -28,7 +28,7 @@ for i in 1 2 3 4 5 6 7 8; do
 	[ "$(psql_at "$CPORT" "select $i")" = "$i" ] || fail "query $i"
 	[ "$(psql_at "$PGC" "select $i")" = "$i" ] || fail "pg query $i"
 done
-log_has client 'tunnel=c .*open identity=CN=dbserver' || fail "no open line"
+log_has client 'tunnel=c .*open identity="CN=dbserver"' || fail "no open line"
 # Connections whose app closed cleanly are kept too (streams), so at least.
 wait_for sh -c "[ \$(ss -Htn state established 'dport = :$SPORT' | wc -l) -ge 10 ]" ||
 	fail "pools did not refill: $(established)"

@@ -55,7 +55,7 @@ opened_with() {
 		sleep 0.2
 		i=$((i + 1))
 	done
-	log_has "$1" "open identity=[^ ]+ serial=$2 " || fail "$1 saw no serial $2"
+	log_has "$1" "open identity=\"[^\"]+\" serial=$2 " || fail "$1 saw no serial $2"
 }
 
 say "rotate the server's certificate"

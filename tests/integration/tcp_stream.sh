@@ -126,7 +126,7 @@ start_agent v6 "$T/v6.conf"
 check "$V6C" 1000000 1000000
 say "a host name to resolve in connect (localhost)"
 check "$NAMEC" 1000000 1000000
-log_has v6 'tunnel=v6s conn=[0-9]+ peer=\[::1\]:[0-9]+ open identity=CN=app1' ||
+log_has v6 'tunnel=v6s conn=[0-9]+ peer=\[::1\]:[0-9]+ open identity="CN=app1"' ||
 	fail "no IPv6 open line"
 
 say "a name with an IPv6 address that refuses and an IPv4 one that works"

@@ -52,7 +52,7 @@ new=$(serial "$S/tls.crt")
 log_has server "reload \\(files changed\\): tunnel=s now presents serial $new" ||
 	fail "server did not pick up the swap"
 stream
-log_has client "open identity=CN=dbserver serial=$new " || fail "client did not see $new"
+log_has client "open identity=\"CN=dbserver\" serial=$new " || fail "client did not see $new"
 
 say "atomic rename: dbtls-certs rotate without --reload"
 $C rotate --config "$T/client.conf" --ca "$T/ca" >/dev/null || fail "rotate"
@@ -60,7 +60,7 @@ newc=$(serial "$PKI/app1.crt")
 log_has client "reload \\(files changed\\): tunnel=c now presents serial $newc" ||
 	fail "client did not pick up the rotation"
 stream
-log_has server "open identity=CN=app1 serial=$newc " || fail "server did not see $newc"
+log_has server "open identity=\"CN=app1\" serial=$newc " || fail "server did not see $newc"
 n=$(grep -c 'reload (files changed)' "$T/client.log")
 [ "$n" -le 2 ] || fail "one rotation caused $n reloads"
 pass

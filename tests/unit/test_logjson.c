@@ -5,6 +5,7 @@
  * UTF-8, '=' everywhere, any length) each give one line that a strict
  * RFC 8259 reader, written here independently of logjson.c, accepts.
  */
+#include "common/log.h"
 #include "common/logjson.h"
 #include "harness.h"
 #include "jsoncheck.h"
@@ -18,16 +19,31 @@ known(void)
 	n = logjson_line(out, sizeof(out), "2026-12-01T10:00:00.000Z", "info",
 	    "dbtls-agent", 42, "tunnel=pg conn=7 peer=127.0.0.1:5000 close "
 	    "identity=CN=app1 to_db=120 from_db=0 duration=1.250s "
-	    "reason=\"both sides closed; \"kept\" \\ ok\"");
+	    "reason=\"both sides closed; \\\"kept\\\" \\\\ ok\"");
 	CHECK(jsoncheck_line(out, n));
 	CHECK_STR(out, "{\"ts\":\"2026-12-01T10:00:00.000Z\",\"level\":\"info\","
 	    "\"program\":\"dbtls-agent\",\"pid\":42,\"msg\":\"tunnel=pg conn=7 "
 	    "peer=127.0.0.1:5000 close identity=CN=app1 to_db=120 from_db=0 "
-	    "duration=1.250s reason=\\\"both sides closed; \\\"kept\\\" \\\\ "
-	    "ok\\\"\",\"tunnel\":\"pg\",\"conn\":7,\"peer\":\"127.0.0.1:5000\","
+	    "duration=1.250s reason=\\\"both sides closed; \\\\\\\"kept"
+	    "\\\\\\\" \\\\\\\\ ok\\\"\",\"tunnel\":\"pg\",\"conn\":7,\"peer\":\"127.0.0.1:5000\","
 	    "\"identity\":\"CN=app1\",\"to_db\":120,\"from_db\":0,"
 	    "\"duration\":1.250,\"reason\":\"both sides closed; \\\"kept\\\" "
 	    "\\\\ ok\"}\n");
+
+	/* A peer's name that poses as pairs stays one quoted value. */
+	{
+		char id[400], msg[600];
+
+		snprintf(msg, sizeof(msg), "tunnel=s close identity=%s "
+		    "serial=AB state=handshake reason=\"not allowed\"",
+		    log_quote(id, sizeof(id), "x\" serial=00 state=ready "
+		    "reason=\"ok\" \\"));
+		n = logjson_line(out, sizeof(out), "t", "info", "p", 1, msg);
+		CHECK(jsoncheck_line(out, n));
+		CHECK_CONTAINS(out, ",\"identity\":\"x\\\" serial=00 "
+		    "state=ready reason=\\\"ok\\\" \\\\\",\"serial\":\"AB\","
+		    "\"state\":\"handshake\",\"reason\":\"not allowed\"}");
+	}
 
 	/* Reserved and repeated keys are not fields; numbers JSON allows. */
 	n = logjson_line(out, sizeof(out), "t", "warning", "p", 1,
