@@ -181,10 +181,10 @@ check_key(struct checker *k, const char *path, gid_t group)
 		report(k, V_INVALID, "key", path, INT32_MIN, "cannot read it");
 		return;
 	}
-	if (!tlsctx_key_private(st.st_mode, st.st_gid, group))
+	if (!tlsctx_key_private(path, &st, group))
 		report(k, V_INVALID, "key", path, INT32_MIN, "open to group or "
-		    "others (mode %04o, gid %u): the agent refuses it; chmod "
-		    "600, or 640 in the group the config names",
+		    "others (mode %04o, gid %u, or an ACL): the agent refuses "
+		    "it; chmod 600, or 640 in the group the config names",
 		    (unsigned)(st.st_mode & 07777), (unsigned)st.st_gid);
 	else
 		report(k, V_OK, "key", path, INT32_MIN, "mode %04o",

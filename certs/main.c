@@ -88,8 +88,12 @@ parse_days(const char *s, int *out)
 	return 0;
 }
 
+/*
+ * parse_opts(argc, argv, o, days, owned): the options; --owner and
+ * --group only where owned (issue, csr): a CA's key stays root's alone.
+ */
 static int
-parse_opts(int argc, char **argv, struct opts *o, int days)
+parse_opts(int argc, char **argv, struct opts *o, int days, int owned)
 {
 	static const struct option opts[] = {
 		{ "dir", required_argument, NULL, 'D' },
@@ -129,8 +133,17 @@ parse_opts(int argc, char **argv, struct opts *o, int days)
 		case 'u': bad = push(o->uri, &o->nuri, optarg); break;
 		case 'y': bad = parse_days(optarg, &o->days); break;
 		case 'f': o->force = 1; break;
-		case 'O': bad = store_set_owner(optarg, NULL); break;
-		case 'G': bad = store_set_owner(NULL, optarg); break;
+		case 'O':
+		case 'G':
+			if (!owned) {
+				fprintf(stderr, "dbtls-certs: --owner and "
+				    "--group are for issue and csr (a CA's "
+				    "files stay root's)\n");
+				return -1;
+			}
+			bad = store_set_owner(ch == 'O' ? optarg : NULL,
+			    ch == 'G' ? optarg : NULL);
+			break;
 		case 'k':
 			if ((bad = pki_keytype_parse(optarg, &o->keytype)) != 0)
 				fprintf(stderr, "dbtls-certs: --key %s: use ec, "
@@ -220,7 +233,7 @@ cmd_init_ca(int argc, char **argv)
 	X509 *x;
 	int rc = 1;
 
-	if (parse_opts(argc, argv, &o, 3650) != 0 ||
+	if (parse_opts(argc, argv, &o, 3650, 0) != 0 ||
 	    need(o.dir, "--dir", "init-ca") != 0)
 		return 2;
 	if (make_dir(o.dir) != 0)
@@ -255,7 +268,7 @@ cmd_issue(int argc, char **argv)
 	X509 *x = NULL;
 	int rc = 2;
 
-	if (parse_opts(argc, argv, &o, 90) != 0 ||
+	if (parse_opts(argc, argv, &o, 90, 1) != 0 ||
 	    need(o.ca, "--ca", "issue") != 0 ||
 	    need(o.cn, "--cn", "issue") != 0 || file_name(o.cn) != 0)
 		return 2;
@@ -294,7 +307,7 @@ cmd_csr(int argc, char **argv)
 	X509_REQ *r = NULL;
 	int rc = 2;
 
-	if (parse_opts(argc, argv, &o, 90) != 0 ||
+	if (parse_opts(argc, argv, &o, 90, 1) != 0 ||
 	    need(o.cn, "--cn", "csr") != 0 || need(o.out, "--out", "csr") != 0 ||
 	    file_name(o.cn) != 0 || make_dir(o.out) != 0)
 		return 2;
@@ -322,7 +335,7 @@ cmd_sign(int argc, char **argv)
 	X509 *x = NULL;
 	int rc = 2;
 
-	if (parse_opts(argc, argv, &o, 90) != 0 ||
+	if (parse_opts(argc, argv, &o, 90, 0) != 0 ||
 	    need(o.ca, "--ca", "sign") != 0 ||
 	    need(o.csr, "--csr", "sign") != 0 ||
 	    need(o.out, "--out", "sign") != 0)
@@ -365,7 +378,7 @@ cmd_revoke(int argc, char **argv, int just_crl)
 	X509 **certs = NULL;
 	int n = 0, rc;
 
-	if (parse_opts(argc, argv, &o, 30) != 0 ||
+	if (parse_opts(argc, argv, &o, 30, 0) != 0 ||
 	    need(o.ca, "--ca", just_crl ? "crl" : "revoke") != 0 ||
 	    (!just_crl && need(o.cert, "--cert", "revoke") != 0))
 		return 2;

@@ -326,6 +326,12 @@ load_tunnel(struct cfgread *L, const config_setting_t *root,
 		return -1;
 	if (rc == 1)
 		return cfgread_fail(L, g, "tunnel without a \"name\"");
+	/* It labels log lines and metrics: keep it plain. */
+	if (strlen(v) > 64 || strspn(v, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(v))
+		return cfgread_fail(L, config_setting_get_member(g, "name"),
+		    "tunnel name \"%s\": use at most 64 letters, digits, "
+		    "'.', '_' and '-'", v);
 	if ((t->name = strdup(v)) == NULL)
 		return cfgread_fail(L, g, "out of memory");
 	snprintf(what, sizeof(what), "tunnel \"%s\": ", t->name);

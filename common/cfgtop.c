@@ -70,6 +70,10 @@ load_identity(struct cfgread *L, const config_setting_t *root,
 	    &c->gid)) < 0 || (has_group = cfgread_group(L, root, "group", "",
 	    &c->gid)) < 0)
 		return -1;
+	if (has_user == 0 && c->uid == 0)
+		return cfgread_fail(L, config_setting_get_member(root, "user"),
+		    "user \"root\" would keep every power: name an "
+		    "unprivileged user, or leave user out");
 	if (has_user == 1) {
 		if (has_group == 0)
 			return cfgread_fail(L, config_setting_get_member(root,

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -147,11 +148,19 @@ alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
-int
-tlsctx_key_private(mode_t mode, gid_t file_gid, gid_t group)
+static int
+has_acl(const char *path)
 {
-	return (mode & 077) == 0 || ((mode & 077) == 040 &&
-	    group != (gid_t)-1 && file_gid == group);
+	return getxattr(path, "system.posix_acl_access", NULL, 0) >= 0;
+}
+
+int
+tlsctx_key_private(const char *path, const struct stat *st, gid_t group)
+{
+	mode_t mode = st->st_mode;
+
+	return !has_acl(path) && ((mode & 077) == 0 || ((mode & 077) ==
+	    040 && group != (gid_t)-1 && st->st_gid == group));
 }
 
 /*
@@ -167,9 +176,13 @@ key_private(struct ctxerr *E, const struct cfg_file *key, gid_t group)
 	if (stat(key->path, &st) != 0)
 		return 0;	/* check_readable said why already */
 	mode = (unsigned)(st.st_mode & 07777);
-	if (tlsctx_key_private(mode, st.st_gid, group))
+	if (tlsctx_key_private(key->path, &st, group))
 		return 0;
-	if ((mode & 037) == 0)
+	if (has_acl(key->path))
+		ctx_fail(E, key->line, "key \"%s\" carries an ACL, which may "
+		    "let others read it whatever its mode; remove it "
+		    "(setfacl -b)", key->path);
+	else if ((mode & 037) == 0)
 		ctx_fail(E, key->line, "key \"%s\" is readable by its group "
 		    "(gid %u, mode %04o), which is not the agent's group; "
 		    "chmod 600 it, or chgrp it to the config's group",

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <openssl/ssl.h>
@@ -36,10 +37,12 @@ SSL_CTX	*tlsctx_new(const struct cfg *c, const struct cfg_tunnel *t,
 	    char *err, size_t errlen);
 
 /*
- * tlsctx_key_private(mode, file_gid, group): 1 if a key of that mode and
- * group is private enough: readable by its owner alone, or also by its
- * group when that is the agent's group (not (gid_t)-1).
+ * tlsctx_key_private(path, st, group): 1 if the key at path (st from
+ * stat) is private enough: readable by its owner alone, or also by its
+ * group when that is the agent's group (not (gid_t)-1), and with no ACL
+ * (whose entries the mode bits do not show).
  */
-int	tlsctx_key_private(mode_t mode, gid_t file_gid, gid_t group);
+int	tlsctx_key_private(const char *path, const struct stat *st,
+	    gid_t group);
 
 #endif

@@ -19,7 +19,7 @@ libconfig-dev libmicrohttpd-dev"
 test="libmongoc-dev libbson-dev postgresql postgresql-client
 python3 iproute2 procps jq stunnel4 haproxy gnuplot-nox
 gnutls-bin golang-go python3-cryptography testssl.sh clang
-mandoc devscripts lintian debhelper fakeroot systemd logrotate"
+mandoc devscripts lintian debhelper fakeroot systemd logrotate acl"
 case ${1:-} in
 --run) pkgs=$run ;;
 "") pkgs="$run $test" ;;

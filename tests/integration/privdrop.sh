@@ -108,18 +108,30 @@ refused other-group "bad.conf:$line: tunnel \"s\": key \"$T/kroot.key\" is reada
 chmod 644 "$T/kroot.key"
 refused world-readable "key \"$T/kroot.key\" is open to others \\(mode 0644\\)"
 
+# An ACL lets others in whatever the mode bits say (they show its mask).
+chmod 600 "$T/kroot.key"
+chgrp $G "$T/kroot.key"
+setfacl -m u:daemon:r -m g::r "$T/kroot.key" || fail "setfacl"
+refused acl "key \"$T/kroot.key\" carries an ACL"
+
 say "a group-readable key without user/group set is refused"
 sed -i '/^user = /d; /^group = /d' "$T/bad.conf"
 sed -i "s#$T/kroot.key#$E/dbserver.key#" "$T/bad.conf"
 refused no-group "key \"$E/dbserver.key\" is readable by its group"
 
+say "--group is for the agents' files, not a CA's"
+if $C init-ca --dir "$T/ca2" --group $G >"$T/ca2.out" 2>&1; then
+	fail "init-ca --group was accepted"
+fi
+grep -q "are for issue and csr" "$T/ca2.out" || fail "init-ca --group: $(cat "$T/ca2.out")"
+
 say "user set, started as another user"
 cp "$E/server.conf" "$T/other.conf"
 chmod 644 "$T/other.conf"
-sed -i "s/^user = .*/user = \"root\";/" "$T/other.conf"
+sed -i "s/^user = .*/user = \"daemon\";/" "$T/other.conf"
 if runuser -u $U -- "$AGENT" --config "$T/other.conf" >"$T/other.out" 2>&1; then
 	fail "an agent started as $U became root"
 fi
-grep -q 'user "root" is set, so the agent must start as root' "$T/other.out" ||
+grep -q 'user "daemon" is set, so the agent must start as root' "$T/other.out" ||
 	fail "started as $U: $(cat "$T/other.out")"
 pass
