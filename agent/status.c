@@ -20,6 +20,7 @@
 #include "agent/status.h"
 
 #define MAX_ANSWER	(8 * 1024 * 1024)
+#define DEADLINE_MS	10000		/* for each whole exchange */
 #define MAX_SAMPLES	20000
 
 struct sample {
@@ -77,6 +78,7 @@ static int
 get(const struct addr *a, const char *path, struct answer *ans)
 {
 	char req[256], *buf = NULL, *body;
+	struct timespec start, now;
 	size_t len = 0;
 	ssize_t n;
 	int fd;
@@ -92,9 +94,24 @@ get(const struct addr *a, const char *path, struct answer *ans)
 		free(buf);
 		return -1;
 	}
-	while (len < MAX_ANSWER && (n = read(fd, buf + len,
-	    MAX_ANSWER - len)) > 0)
+	/* However slowly the other side trickles, the answer ends here. */
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct timeval tv;
+		long left;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = DEADLINE_MS - ((now.tv_sec - start.tv_sec) * 1000 +
+		    (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0 || len >= MAX_ANSWER)
+			break;
+		tv.tv_sec = left / 1000;
+		tv.tv_usec = (left % 1000) * 1000;
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if ((n = read(fd, buf + len, MAX_ANSWER - len)) <= 0)
+			break;
 		len += (size_t)n;
+	}
 	close(fd);
 	buf[len] = '\0';
 	if (sscanf(buf, "HTTP/1.%*d %d", &ans->status) != 1 ||
@@ -135,6 +152,17 @@ parse(struct answer *ans)
 		}
 		ans->n++;
 	}
+}
+
+/* printable: s with anything but printable ASCII made '?' (the answer
+ * is not trusted to hold no terminal escapes). */
+static char *
+printable(char *s)
+{
+	for (char *p = s; *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
+	return s;
 }
 
 /* value: the sum of name's samples whose labels hold each of want. */
@@ -205,10 +233,20 @@ print_rest(const struct cfg *c, const struct answer *m)
 		time_t t;
 		struct tm tm;
 
+		char tl[300];
+		double v;
+
 		snprintf(want, sizeof(want), "file=\"%s\"",
 		    c->tunnels[i].tls.cert.path);
-		t = (time_t)value(m, "dbtls_certificate_expiry_timestamp_"
-		    "seconds", want, NULL);
+		snprintf(tl, sizeof(tl), "tunnel=\"%s\"", c->tunnels[i].name);
+		v = value(m, "dbtls_certificate_expiry_timestamp_seconds", tl,
+		    want);
+		if (!(v > 0 && v < 1e11)) {	/* not a time: say so */
+			printf("certificate %s (tunnel %s): expiry unknown\n",
+			    c->tunnels[i].tls.cert.path, c->tunnels[i].name);
+			continue;
+		}
+		t = (time_t)v;
 		gmtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
 		printf("certificate %s (tunnel %s): expires %s (%s %.1f "
@@ -257,8 +295,8 @@ status_main(const char *config)
 	}
 	parse(&m);
 	printf("dbtls-agent at %s: %s; %s\n", where, strtok(ready.body,
-	    "\n") ? ready.body : "?", strtok(health.body, "\n") ?
-	    health.body : "?");
+	    "\n") ? printable(ready.body) : "?", strtok(health.body, "\n") ?
+	    printable(health.body) : "?");
 	print_tunnels(c, &m);
 	print_rest(c, &m);
 	rc = ready.status == 200 ? 0 : 1;

@@ -143,8 +143,14 @@ store_write(const char *path, const void *data, size_t len, mode_t mode,
 {
 	uid_t uid = owner_uid;
 	gid_t gid = owner_gid;
+	char real[PATH_MAX];
 	struct stat old;
 
+	/* A symlink (a Kubernetes ..data layout, a "current" link) stays:
+	 * the file it leads to is the one replaced. */
+	if (lstat(path, &old) == 0 && S_ISLNK(old.st_mode) &&
+	    realpath(path, real) != NULL)
+		path = real;
 	if (lstat(path, &old) == 0) {
 		if (!force) {
 			fprintf(stderr, "dbtls-certs: %s exists; use --force "

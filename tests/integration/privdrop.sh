@@ -79,6 +79,16 @@ stop_agents
 forget_agent server
 forget_agent client
 
+say "rotate through symlinks: the links stay, the files they lead to keep group and mode"
+mkdir "$T/live"
+ln -s "$E/dbserver.key" "$T/live/k.key"
+ln -s "$E/dbserver.crt" "$T/live/k.crt"
+sed "s#$E/dbserver.crt#$T/live/k.crt#; s#$E/dbserver.key#$T/live/k.key#" "$E/server.conf" >"$T/link.conf"
+$C rotate --config "$T/link.conf" --ca "$T/ca" >"$T/rotate2.out" 2>&1 || fail "rotate: $(cat "$T/rotate2.out")"
+[ -L "$T/live/k.key" ] && [ -L "$T/live/k.crt" ] || fail "rotate replaced the symlinks"
+[ "$(stat -c '%a %U %G' "$E/dbserver.key")" = "640 root $G" ] ||
+	fail "rotate through a link made the key $(stat -c '%a %U %G' "$E/dbserver.key")"
+
 # refused NAME PATTERN: --check and a start both fail, saying PATTERN.
 refused() {
 	if "$AGENT" --check --config "$T/bad.conf" >"$T/$1.check" 2>&1; then
