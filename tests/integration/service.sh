@@ -53,7 +53,9 @@ sh "$T/init" restart || fail "init restart"
 readies() { [ "$(grep -c ' ready: ' "$T/init.log")" = 2 ]; }
 wait_for readies || fail "restart: $(cat "$T/init.log")"
 [ "$(cat "$T/init.pid")" != "$pid" ] || fail "restart kept pid $pid"
-kill -0 "$pid" 2>/dev/null && fail "the old agent $pid still runs"
+# Gone, or a zombie its detached parent has not reaped yet.
+running() { [ -r "/proc/$1/status" ] && ! grep -q '^State:.*Z' "/proc/$1/status"; }
+! running "$pid" || fail "the old agent $pid still runs"
 sh "$T/init" stop || fail "init stop"
 sh "$T/init" status >/dev/null && fail "status says running after stop"
 grep -q "info: stopped" "$T/init.log" || fail "no clean stop: $(cat "$T/init.log")"
