@@ -621,7 +621,7 @@ connected_cb(void *arg, int status, const char *why)
 		return;
 	}
 	stats_observe(&l->st->dial[TARGET_AGENT], uv_hrtime() - l->dial_ns);
-	sock_connected(&l->sock, l->cfg->keepalive_s);
+	sock_connected(&l->sock, l->cfg);
 	if ((rc = sock_read(&l->sock, 1)) != 0) {
 		link_end(l, 0, 0, "read from server: %s", uv_strerror(rc));
 		return;
@@ -660,7 +660,7 @@ link_accept(struct listener *lis, const struct link_hooks *hooks)
 		return;
 	}
 	sock_peer(&l->sock, l->peer, sizeof(l->peer));
-	sock_connected(&l->sock, l->cfg->keepalive_s);
+	sock_connected(&l->sock, l->cfg);
 	if (atomic_fetch_add(&l->t->active, 1) >= l->cfg->max_connections) {
 		atomic_fetch_sub(&l->t->active, 1);
 		link_refused(l, REFUSED_MAX_CONNECTIONS);

@@ -4,6 +4,8 @@
  * the worker's shared read buffer and are lent to the owner, so an idle
  * socket holds no data buffer; the queue holds no memory when empty.
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,14 +73,29 @@ sock_peer(struct sock *s, char *buf, size_t len)
 }
 
 void
-sock_connected(struct sock *s, unsigned keepalive_s)
+sock_connected(struct sock *s, const struct cfg_tunnel *t)
 {
+	int fd, intvl = (int)t->keepalive_interval_s;
+	int cnt = (int)t->keepalive_count, ut = (int)t->user_timeout_ms;
+	uv_os_fd_t ufd;
+
 	s->connected = 1;
 	if (s->h.handle.type != UV_TCP)
 		return;
 	uv_tcp_nodelay(&s->h.tcp, 1);
-	if (keepalive_s > 0)
-		uv_tcp_keepalive(&s->h.tcp, 1, keepalive_s);
+	if (uv_fileno(&s->h.handle, &ufd) != 0)
+		return;
+	fd = ufd;
+	if (t->keepalive_s > 0) {
+		uv_tcp_keepalive(&s->h.tcp, 1, t->keepalive_s);
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
+		    sizeof(intvl));
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt,
+		    sizeof(cnt));
+	}
+	if (ut > 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut,
+		    sizeof(ut));
 }
 
 static void

@@ -14,6 +14,7 @@
 
 #include <uv.h>
 
+#include "common/cfg.h"
 #include "common/cq.h"
 
 struct worker;
@@ -83,10 +84,13 @@ int	sock_accept(struct sock *s, uv_stream_t *server);
 void	sock_peer(struct sock *s, char *buf, size_t len);
 
 /*
- * sock_connected(s, keepalive_s): the socket is connected: no Nagle,
- * TCP keepalive every keepalive_s seconds (0: none).
+ * sock_connected(s, t): the socket is connected: no Nagle, and for TCP a
+ * dead peer noticed in bounded time, set here rather than left to what
+ * libuv or the kernel chooses: keepalive probes after t's keepalive idle
+ * seconds, keepalive_interval apart, keepalive_count of them; and
+ * TCP_USER_TIMEOUT (user_timeout) for data never acknowledged.
  */
-void	sock_connected(struct sock *s, unsigned keepalive_s);
+void	sock_connected(struct sock *s, const struct cfg_tunnel *t);
 
 /* sock_read(s, on): start or stop reading.  0 or a libuv error. */
 int	sock_read(struct sock *s, int on);

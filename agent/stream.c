@@ -319,7 +319,7 @@ connected_cb(void *arg, int status, const char *why)
 		return;
 	}
 	stats_observe(&s->st->dial[TARGET_DATABASE], uv_hrtime() - s->dial_ns);
-	sock_connected(&s->sock, s->cfg->keepalive_s);
+	sock_connected(&s->sock, s->cfg);
 	set_state(s, STREAM_RELAYING);
 	uv_timer_stop(&s->timer);
 	if (s->cfg->idle_timeout_ms > 0)
@@ -686,7 +686,7 @@ stream_accept(struct listener *l)
 		return;
 	}
 	sock_peer(&s->sock, s->peer, sizeof(s->peer));
-	sock_connected(&s->sock, s->cfg->keepalive_s);
+	sock_connected(&s->sock, s->cfg);
 	if (atomic_fetch_add(&s->t->active, 1) >= s->cfg->max_connections) {
 		atomic_fetch_sub(&s->t->active, 1);
 		stats_add(&s->st->refused[REFUSED_MAX_CONNECTIONS], 1);

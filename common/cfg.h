@@ -66,7 +66,10 @@ struct cfg_tunnel {
 	unsigned	 connect_timeout_ms;
 	unsigned	 handshake_timeout_ms;
 	unsigned	 idle_timeout_ms;	/* 0: none */
-	unsigned	 keepalive_s;		/* 0: off */
+	unsigned	 keepalive_s;		/* idle time before probes; 0: off */
+	unsigned	 keepalive_interval_s;	/* between probes */
+	unsigned	 keepalive_count;	/* unanswered probes: dead */
+	unsigned	 user_timeout_ms;	/* unacknowledged data: dead; 0: OS */
 	unsigned	 max_connections;
 	unsigned	 prewarm;	/* client: ready TLS connections kept */
 };
