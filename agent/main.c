@@ -172,6 +172,24 @@ pidfile_remove(const char *path, int fd)
 	close(fd);
 }
 
+/* warn_remote_db: a server tunnel's plaintext hop is meant to stay on
+ * this host; one that leaves it carries the database's traffic bare. */
+static void
+warn_remote_db(const struct cfg *c)
+{
+	char to[300];
+
+	for (size_t i = 0; i < c->ntunnels; i++) {
+		const struct cfg_tunnel *t = &c->tunnels[i];
+
+		if (t->mode == CFG_MODE_SERVER && !addr_is_local(&t->connect))
+			log_warnx("%s:%d: tunnel \"%s\": connect = \"%s\" is "
+			    "not loopback or a unix socket: the plaintext to "
+			    "the database leaves this host", c->path, t->line,
+			    t->name, addr_format(&t->connect, to, sizeof(to)));
+	}
+}
+
 /* become_user: root's part is done (listeners bound, keys read). */
 static void
 become_user(const struct cfg *c)
@@ -323,6 +341,7 @@ main(int argc, char **argv)
 	log_set_level(agent.first->cfg->log_level);
 	log_set_format(agent.first->cfg->log_format);
 	setup_tunnels(&agent);
+	warn_remote_db(agent.first->cfg);
 	if (check) {
 		if (privdrop_check(agent.first->cfg, err, sizeof(err)) != 0)
 			fatalx("%s", err);

@@ -108,6 +108,23 @@ addr_format(const struct addr *a, char *buf, size_t len)
 	return buf;
 }
 
+int
+addr_is_local(const struct addr *a)
+{
+	const struct sockaddr_in *sin = (const void *)&a->sa;
+	const struct sockaddr_in6 *sin6 = (const void *)&a->sa;
+
+	if (a->kind == ADDR_UNIX || strcmp(a->host, "localhost") == 0)
+		return 1;
+	if (!a->numeric)
+		return 0;
+	if (a->sa.ss_family == AF_INET)
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ||
+	    (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) &&
+	    sin6->sin6_addr.s6_addr[12] == 127);
+}
+
 char *
 addr_sockaddr_format(const struct sockaddr *sa, char *buf, size_t len)
 {

@@ -27,6 +27,12 @@ struct addr {
  */
 int	addr_parse(const char *s, struct addr *out, char *err, size_t errlen);
 
+/*
+ * addr_is_local(a): 1 if a stays on this host: a unix socket, a loopback
+ * address (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104) or "localhost".
+ */
+int	addr_is_local(const struct addr *a);
+
 /* addr_format(a, buf, len): write a as the config spells it; returns buf. */
 char	*addr_format(const struct addr *a, char *buf, size_t len);
 

@@ -31,6 +31,14 @@ conf 'allow = { cn = [ "app1" ]; dns = [ "app1.example.com" ]; uri = [ "spiffe:/
 out=$("$AGENT" --check --config "$C") || fail "good config refused: $out"
 echo "$out" | grep -q '^ok' || fail "no ok: $out"
 
+say "a server tunnel whose database hop leaves the host: a warning, still ok"
+conf 'allow_any = true;'
+sed -i 's/connect = "127.0.0.1:5432";/connect = "10.1.2.3:5432";/' "$C"
+out=$("$AGENT" --check --config "$C" 2>&1) || fail "remote database refused: $out"
+echo "$out" | grep -q 'warning: .*agent.conf:4: tunnel "pg-in": connect = "10.1.2.3:5432" is not loopback or a unix socket' ||
+	fail "no warning for a remote database: $out"
+echo "$out" | grep -q '^ok' || fail "no ok: $out"
+
 say "bad configs"
 conf 'allow_any = true; protocol = "tcp";'
 bad 'agent.conf:[0-9]+: duplicate setting name'

@@ -32,9 +32,31 @@ bad(const char *s, const char *why)
 	CHECK_CONTAINS(err, why);
 }
 
+static void
+local(const char *s, int want)
+{
+	struct addr a;
+	char err[128];
+
+	CHECK_EQ(addr_parse(s, &a, err, sizeof(err)), 0);
+	CHECK_EQ(addr_is_local(&a), want);
+}
+
 int
 main(void)
 {
+	local("127.0.0.1:5432", 1);
+	local("127.8.9.10:5432", 1);
+	local("[::1]:5432", 1);
+	local("[::ffff:127.0.0.1]:5432", 1);
+	local("localhost:5432", 1);
+	local("unix:/var/run/postgresql/.s.PGSQL.5432", 1);
+	local("10.0.0.5:5432", 0);
+	local("128.0.0.1:5432", 0);
+	local("[::2]:5432", 0);
+	local("[::ffff:10.0.0.1]:5432", 0);
+	local("db1.example.com:5432", 0);
+	local("0.0.0.0:5432", 0);
 	char long_path[200];
 
 	ok("127.0.0.1:6432", ADDR_TCP, "127.0.0.1", 6432, 1);
