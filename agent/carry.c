@@ -40,6 +40,10 @@ carry_start(struct link *l)
 {
 	uv_timer_stop(&l->timer);
 	if (!l->client && l->u == NULL) {
+		/* Each stream is a new admission: the peer must pass the
+		 * config in force, not only the one it was let in by. */
+		if (!link_recheck(l))
+			return;
 		l->hooks->serve(l);
 		if (l->state == LINK_CLOSING)
 			return;

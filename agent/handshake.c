@@ -59,6 +59,18 @@ verify_peer(struct link *l)
 	return 0;
 }
 
+/* peer_until: when the peer's certificate ends (close_expired). */
+static time_t
+peer_until(const X509 *cert)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (cert == NULL || ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1)
+		return 0;
+	return timegm(&tm);
+}
+
 /* done: the handshake is over: check the peer, then the link is ready. */
 static void
 done(struct link *l)
@@ -71,6 +83,12 @@ done(struct link *l)
 		return;
 	stats_add(&l->st->handshakes[SSL_session_reused(tlsio_ssl(l->tio))],
 	    1);
+	l->peer_until = peer_until(SSL_get0_peer_certificate(
+	    tlsio_ssl(l->tio)));
+	if (recheck_keep(&l->peer_cert, tlsio_ssl(l->tio)) != 0) {
+		link_end(l, 0, 0, "out of memory");
+		return;
+	}
 	stats_observe(&l->st->handshake, uv_hrtime() - l->hs_ns);
 	SSL_get0_alpn_selected(tlsio_ssl(l->tio), &alpn, &len);
 	l->streams = len == sizeof(TLSCTX_ALPN_DBTLS) - 1 &&

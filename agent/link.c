@@ -36,6 +36,7 @@
 #include "agent/sock.h"
 #include "agent/worker.h"
 #include "agent/link_impl.h"
+#include "agent/recheck.h"
 
 #define REUSE_MAX_AGE_MS	600000	/* a link's life for new streams */
 
@@ -82,6 +83,7 @@ link_unref(struct link *l)
 		return;
 	sock_clear(&l->sock);
 	tlsio_free(l->tio);
+	recheck_free(&l->peer_cert);
 	gen_unref(l->gen);
 	stats_sub(&l->st->links_open, 1);
 	free(l);
@@ -260,6 +262,76 @@ link_drop_stale(struct worker *w)
 		else
 			link_retire(l, "idle since before a reload");
 	}
+}
+
+/* peer_fails: the peer no longer passes g; why says how. */
+static int
+peer_fails(struct link *l, const struct gen *g, char *why, size_t len)
+{
+	if (l->tio == NULL || l->handshaken_at == 0 ||
+	    l->state == LINK_CLOSING)
+		return 0;
+	return !recheck_peer(&l->peer_cert, g, l->t->index, why, len);
+}
+
+static void
+end_peer(struct link *l, const char *what, const char *why)
+{
+	char qid[330];
+
+	link_log(l, LOG_LVL_WARNING, "%s identity=%s: %s; closing it and the "
+	    "app connections it carries", what, log_quote(qid, sizeof(qid),
+	    l->ident[0] ? l->ident : "-"), why);
+	link_end(l, 0, 0, "%s: %s", what, why);
+}
+
+void
+link_recheck_all(struct worker *w)
+{
+	struct gen *g = gen_current();
+	struct link *l, *next;
+	char why[512];
+
+	for (l = w->links; l != NULL && g->cfg->close_on_revoke; l = next) {
+		next = l->next;
+		if (peer_fails(l, g, why, sizeof(why)))
+			end_peer(l, "after the reload, the peer fails", why);
+	}
+	gen_unref(g);
+}
+
+int
+link_recheck(struct link *l)
+{
+	struct gen *g;
+	char why[512];
+	int fails;
+
+	if (!gen_stale(l->gen))
+		return 1;
+	g = gen_current();
+	fails = peer_fails(l, g, why, sizeof(why));
+	gen_unref(g);
+	if (fails)
+		end_peer(l, "a new stream's peer fails", why);
+	return !fails;
+}
+
+void
+link_close_expired(struct worker *w)
+{
+	struct gen *g = gen_current();
+	time_t now = time(NULL);
+	struct link *l, *next;
+
+	for (l = w->links; l != NULL && g->cfg->close_expired; l = next) {
+		next = l->next;
+		if (l->peer_until != 0 && l->peer_until <= now &&
+		    l->state != LINK_CLOSING)
+			end_peer(l, "the peer's certificate expired",
+			    "close_expired is set");
+	}
+	gen_unref(g);
 }
 
 void

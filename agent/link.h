@@ -130,6 +130,18 @@ void		 link_close(struct link *l, const char *why);
 void		 link_close_all(struct worker *w, const char *why);
 void		 link_drop_stale(struct worker *w);
 /*
+ * link_recheck_all(w): after a reload with close_on_revoke, every link of
+ * w whose peer no longer passes (revoked, not allowed, its CA gone) ends,
+ * and the app connections it carries with it, each saying why.
+ * link_close_expired(w): with close_expired, links whose peer certificate
+ * has expired end.
+ */
+void		 link_recheck_all(struct worker *w);
+void		 link_close_expired(struct worker *w);
+/* link_recheck(l): 1 if l's peer passes the generation in force (always,
+ * when l's own is it); else 0, with l ended.  At every stream start. */
+int		 link_recheck(struct link *l);
+/*
  * link_drain_all(w): the agent drains: idle links close (close_notify),
  * links between agents carrying a stream retire after it, and the
  * rest end with their stream.

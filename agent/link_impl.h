@@ -8,6 +8,7 @@
 #define AGENT_LINK_IMPL_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include <uv.h>
 
@@ -15,6 +16,7 @@
 #include "common/mux.h"
 #include "agent/sock.h"
 #include "agent/link.h"
+#include "agent/recheck.h"
 #include "agent/stats.h"
 
 #define POOL_MAX_AGE_MS		30000	/* a kept client link's idle life */
@@ -61,6 +63,8 @@ struct link {
 	uint64_t		 started;
 	uint64_t		 handshaken_at;
 	uint64_t		 dial_ns, hs_ns;	/* uv_hrtime at each start */
+	time_t			 peer_until;	/* the peer's notAfter, or 0 */
+	struct recheck_peer	 peer_cert;	/* for link_recheck */
 	struct stats_tunnel	*st;
 	unsigned		 uses;		/* streams carried so far */
 	struct link_pool_node	 pool;

@@ -96,6 +96,7 @@ static void
 reloaded_cb(uv_async_t *async)
 {
 	link_drop_stale(async->data);
+	link_recheck_all(async->data);
 }
 
 static void
@@ -104,6 +105,7 @@ pool_timer_cb(uv_timer_t *t)
 	struct worker *w = t->data;
 
 	atomic_store(&w->beat, uv_hrtime());
+	link_close_expired(w);
 	pool_fill(w);
 	drain_when_idle(w);
 }

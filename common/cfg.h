@@ -87,6 +87,8 @@ struct cfg {
 	gid_t			 gid;		/* group's or user's, or -1 */
 	struct addr		 metrics;	/* if has_metrics */
 	int			 has_metrics;
+	int			 close_on_revoke; /* a reload ends such peers */
+	int			 close_expired;	/* end them when theirs ends */
 	struct cfg_tunnel	*tunnels;
 	size_t			 ntunnels;
 };

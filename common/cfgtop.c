@@ -95,6 +95,22 @@ load_identity(struct cfgread *L, const config_setting_t *root,
 	return 0;
 }
 
+/* flag: true or false at key, else def: 0 or -1. */
+static int
+flag(struct cfgread *L, const config_setting_t *root, const char *key,
+    int def, int *out)
+{
+	const config_setting_t *s = config_setting_get_member(root, key);
+
+	*out = def;
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return cfgread_fail(L, s, "%s must be true or false", key);
+	*out = config_setting_get_bool(s);
+	return 0;
+}
+
 int
 cfgtop_load(struct cfgread *L, const config_setting_t *root, struct cfg *c)
 {
@@ -113,7 +129,9 @@ cfgtop_load(struct cfgread *L, const config_setting_t *root, struct cfg *c)
 	c->drain_timeout_ms = 30000;
 	if (seconds(L, root, "drain_timeout", 3600, "close at once",
 	    &c->drain_timeout_ms) < 0 || load_logging(L, root, c) != 0 ||
-	    load_identity(L, root, c) != 0)
+	    load_identity(L, root, c) != 0 ||
+	    flag(L, root, "close_on_revoke", 1, &c->close_on_revoke) != 0 ||
+	    flag(L, root, "close_expired", 0, &c->close_expired) != 0)
 		return -1;
 	if ((rc = cfgread_string(L, root, "pidfile", "", &v)) < 0)
 		return -1;

@@ -87,6 +87,14 @@ $C rotate --config "$T/client.conf" --ca "$T/ca2" --reload >/dev/null || fail "r
 sleep 0.5
 openssl verify -CAfile "$T/ca2/ca.crt" "$PKI/server.crt" "$PKI/app1.crt" >/dev/null ||
 	fail "leaves are not from the new CA"
+
+say "the long session is alive on the same backend through all of that"
+echo "select 'alive-' || pg_backend_pid();" >&3
+wait_for sh -c "[ \$(grep -c alive- '$T/long.out') -ge 2 ]" ||
+	fail "long session died: $(cat "$T/long.out")"
+[ "$(sed -n 's/^alive-//p' "$T/long.out" | sort -u)" = "$long_pid" ] || fail "long session changed backend"
+
+say "dropping the old CA closes the sessions still on its leaves (close_on_revoke)"
 cp "$T/ca2/ca.crt" "$PKI/ca.crt.new"
 mv "$PKI/ca.crt.new" "$PKI/ca.crt"
 kill -HUP "$(cat "$T/server.pid")" "$(cat "$T/client.pid")"
@@ -99,11 +107,12 @@ say "  $ok new connections during the rotations, $bad failed"
 [ "$bad" = 0 ] || fail "$bad connections failed: $(tail -3 "$T/loop.err")"
 [ "$ok" -gt 20 ] || fail "only $ok connections were made"
 
-say "the long session is alive on the same backend"
-echo "select 'alive-' || pg_backend_pid();" >&3
-wait_for sh -c "[ \$(grep -c alive- '$T/long.out') -ge 2 ]" ||
-	fail "long session died: $(cat "$T/long.out")"
-[ "$(sed -n 's/^alive-//p' "$T/long.out" | sort -u)" = "$long_pid" ] || fail "long session changed backend"
+# Whichever agent reloads first ends it, with its line.
+wait_for grep -Eq 'after the reload, the peer fails identity="CN=(app1|dbserver)": its certificate no longer verifies' \
+	"$T/server.log" "$T/client.log" || fail "a session on old-CA leaves was kept"
+echo "select 'after-drop';" >&3
+wait_for grep -q "server closed the connection\|terminated\|SSL\|connection" "$T/long.out" ||
+	fail "the long session on old-CA leaves lived on: $(cat "$T/long.out")"
 
 say "revocation: a revoked client certificate is refused, another is not"
 mkdir -p "$T/spare"
