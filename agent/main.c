@@ -30,12 +30,24 @@
 #include "agent/notify.h"
 #include "agent/privdrop.h"
 #include "agent/reload.h"
+#include "agent/sandbox.h"
 #include "agent/stats.h"
 #include "agent/status.h"
 #include "agent/worker.h"
 
 static struct agent agent;
 static uv_signal_t sig_int, sig_term;
+#ifdef DBTLS_SANITIZED
+static uv_signal_t sig_escape;
+
+static void
+escape_cb(uv_signal_t *h, int signum)
+{
+	(void)h;
+	(void)signum;
+	sandbox_escape_test();
+}
+#endif
 static uv_timer_t trim_timer;
 static uv_timer_t drain_timer;
 static uv_timer_t watchdog_timer;
@@ -213,6 +225,9 @@ stop_all(void)
 		worker_stop(&agent.workers[i]);
 	uv_close((uv_handle_t *)&sig_int, NULL);
 	uv_close((uv_handle_t *)&sig_term, NULL);
+#ifdef DBTLS_SANITIZED
+	uv_close((uv_handle_t *)&sig_escape, NULL);
+#endif
 	uv_close((uv_handle_t *)&trim_timer, NULL);
 	uv_close((uv_handle_t *)&drain_timer, NULL);
 	uv_close((uv_handle_t *)&watchdog_timer, NULL);
@@ -370,17 +385,29 @@ main(int argc, char **argv)
 	uv_signal_init(loop, &sig_term);
 	uv_signal_start(&sig_int, signal_cb, SIGINT);
 	uv_signal_start(&sig_term, signal_cb, SIGTERM);
+#ifdef DBTLS_SANITIZED
+	uv_signal_init(loop, &sig_escape);
+	uv_signal_start(&sig_escape, escape_cb, SIGUSR2);
+	uv_unref((uv_handle_t *)&sig_escape);
+#endif
 	gen_install(gen_ref(agent.first));
 	pidfd = pidfile_write(agent.first->cfg->pidfile);
 	become_user(agent.first->cfg);
+	for (unsigned i = 0; i < agent.nworkers; i++)
+		if ((rc = worker_start(&agent, i)) != 0)
+			fatalx("worker %u: %s", i, uv_strerror(rc));
+	/* Everything is open, and no thread exists yet: each inherits the
+	 * confinement. */
+	if (sandbox_enter(agent.first->cfg, err, sizeof(err)) != 0)
+		fatalx("sandbox: %s (sandbox = false turns it off)", err);
+	log_info("sandbox: %s", err);
 	if ((rc = reload_start(loop, path, agent.first, reloaded)) != 0)
 		fatalx("reload: %s", uv_strerror(rc));
 	uv_timer_init(loop, &trim_timer);
 	uv_timer_init(loop, &drain_timer);
 	uv_timer_start(&trim_timer, trim_cb, 500, 500);
-
 	for (unsigned i = 0; i < agent.nworkers; i++)
-		if ((rc = worker_start(&agent, i)) != 0)
+		if ((rc = worker_run(&agent.workers[i])) != 0)
 			fatalx("worker %u: %s", i, uv_strerror(rc));
 	atomic_store(&agent.main_beat, uv_hrtime());
 	if (metrics_start(&agent, metrics_fd, err, sizeof(err)) != 0)

@@ -175,6 +175,12 @@ worker_start(struct agent *a, unsigned index)
 	if ((rc = uv_timer_init(&w->loop, &w->pool_timer)) != 0 ||
 	    (rc = uv_timer_start(&w->pool_timer, pool_timer_cb, 0, 1000)) != 0)
 		return rc;
+	return 0;
+}
+
+int
+worker_run(struct worker *w)
+{
 	return uv_thread_create(&w->thread, worker_main, w);
 }
 

@@ -86,10 +86,13 @@ struct worker {
 };
 
 /*
- * worker_start(a, index): set up worker index of a and start its thread.
+ * worker_start(a, index): set up worker index of a: its loop, listeners
+ * and timers, all it opens, without starting its thread.
  * Returns 0 or a libuv error code.
  */
 int	worker_start(struct agent *a, unsigned index);
+/* worker_run(w): start the worker's thread, once it is set up. */
+int	worker_run(struct worker *w);
 /*
  * worker_reloaded(w): tell the worker a reload happened, so that it
  * retires idle links of the old generation; thread-safe.

@@ -47,7 +47,8 @@ static const struct limit_def limit_defs[] = {
 
 static const char *const top_keys[] = { "tls", "tunnels", "workers",
 	"log_level", "log_format", "pidfile", "drain_timeout", "user",
-	"group", "metrics", "close_on_revoke", "close_expired", NULL };
+	"group", "metrics", "close_on_revoke", "close_expired", "sandbox",
+	NULL };
 static const char *const tls_keys[] = { "cert", "key", "ca", "crl",
 	"min_version", "reload", "expiry_warn_days", NULL };
 static const char *const tunnel_keys[] = { "name", "mode", "protocol",

@@ -89,6 +89,7 @@ struct cfg {
 	int			 has_metrics;
 	int			 close_on_revoke; /* a reload ends such peers */
 	int			 close_expired;	/* end them when theirs ends */
+	int			 sandbox;	/* Landlock and seccomp, once up */
 	struct cfg_tunnel	*tunnels;
 	size_t			 ntunnels;
 };

@@ -131,7 +131,8 @@ cfgtop_load(struct cfgread *L, const config_setting_t *root, struct cfg *c)
 	    &c->drain_timeout_ms) < 0 || load_logging(L, root, c) != 0 ||
 	    load_identity(L, root, c) != 0 ||
 	    flag(L, root, "close_on_revoke", 1, &c->close_on_revoke) != 0 ||
-	    flag(L, root, "close_expired", 0, &c->close_expired) != 0)
+	    flag(L, root, "close_expired", 0, &c->close_expired) != 0 ||
+	    flag(L, root, "sandbox", 1, &c->sandbox) != 0)
 		return -1;
 	if ((rc = cfgread_string(L, root, "pidfile", "", &v)) < 0)
 		return -1;
@@ -156,6 +157,8 @@ cfgtop_same(const struct cfg *a, const struct cfg *b, char *why,
 		what = "workers";
 	else if (a->uid != b->uid || a->gid != b->gid)
 		what = "user or group";
+	else if (a->sandbox != b->sandbox)
+		what = "sandbox";
 	else if (a->log_format != b->log_format)
 		what = "log_format";
 	else if (a->has_metrics != b->has_metrics || (a->has_metrics &&

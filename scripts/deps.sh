@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 run="build-essential cmake pkg-config libssl-dev openssl libuv1-dev
-libconfig-dev libmicrohttpd-dev"
+libconfig-dev libmicrohttpd-dev libseccomp-dev"
 # Tests, demo and benchmark: a MongoDB driver, PostgreSQL, the peers
 # compared against; independent TLS stacks (GnuTLS, Go, Python's ssl
 # with hand-made records), the TLS scanner and clang's libFuzzer; the
