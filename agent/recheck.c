@@ -79,8 +79,8 @@ recheck_peer(const struct recheck_peer *p, const struct gen *g, size_t index,
 
 		if (!allow_match(&t->allow, p->leaf, carries,
 		    sizeof(carries))) {
-			snprintf(why, len, "it is no longer allowed: it carries "
-			    "%s", carries);
+			snprintf(why, len, "it is no longer allowed: it "
+			    "carries %s", carries);
 			ok = 0;
 		}
 	}
