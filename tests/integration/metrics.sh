@@ -142,26 +142,7 @@ wait "$PID_client" || fail "client did not exit 0"
 log_has client "drained: every app connection ended" || fail "the drain did not end with the connection"
 
 say "a certificate that expires while the agent runs: /readyz 503"
-$PY - "$PKI" <<'PYEOF' || fail "short certificate"
-import datetime, sys
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-d = sys.argv[1]
-ca = x509.load_pem_x509_certificate(open(d + "/ca.crt", "rb").read())
-cakey = serialization.load_pem_private_key(open(d + "/ca.key", "rb").read(), None)
-key = ec.generate_private_key(ec.SECP256R1())
-now = datetime.datetime.utcnow()
-cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "short")]))
-        .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1)).not_valid_after(now + datetime.timedelta(seconds=4))
-        .sign(cakey, hashes.SHA256()))
-open(d + "/short.crt", "wb").write(cert.public_bytes(serialization.Encoding.PEM))
-open(d + "/short.key", "wb").write(key.private_bytes(serialization.Encoding.PEM,
-    serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-PYEOF
-chmod 600 "$PKI/short.key"
+$PY "$SRC/tests/helpers/shortcert.py" "$PKI" short short 4 || fail "short certificate"
 EM=$(free_port)
 sed "s#$PKI/server.crt#$PKI/short.crt#; s#$PKI/server.key#$PKI/short.key#; s#unix:$T/metrics.sock#127.0.0.1:$EM#; s#127.0.0.1:$SPORT#127.0.0.1:$(free_port)#" \
 	"$T/server.conf" >"$T/short.conf"

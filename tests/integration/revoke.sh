@@ -113,26 +113,7 @@ psql_at "$P_a2" 'select 1' >"$T/new.out" 2>&1 && fail "a revoked app2 got a new 
 log_has server 'certificate revoked' || fail "no refusal line"
 
 say "close_expired: a session whose certificate expires ends when it does"
-$PY - "$PKI" <<'PYEOF' || fail "short certificate"
-import datetime, sys
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-d = sys.argv[1]
-ca = x509.load_pem_x509_certificate(open(d + "/ca.crt", "rb").read())
-cakey = serialization.load_pem_private_key(open(d + "/ca.key", "rb").read(), None)
-key = ec.generate_private_key(ec.SECP256R1())
-now = datetime.datetime.utcnow()
-cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "app3")]))
-        .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1)).not_valid_after(now + datetime.timedelta(seconds=5))
-        .sign(cakey, hashes.SHA256()))
-open(d + "/short.crt", "wb").write(cert.public_bytes(serialization.Encoding.PEM))
-open(d + "/short.key", "wb").write(key.private_bytes(serialization.Encoding.PEM,
-    serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-PYEOF
-chmod 600 "$PKI/short.key"
+$PY "$SRC/tests/helpers/shortcert.py" "$PKI" short app3 5 || fail "short certificate"
 server true '"app3"'
 kill -HUP "$PID_server"
 log_has server 'reload \(SIGHUP\): tunnel=s now presents' || fail "no reload"
