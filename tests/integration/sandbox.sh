@@ -16,10 +16,15 @@ MP=$(free_port)
 echo "metrics = \"127.0.0.1:$MP\";" >>"$T/server.conf"
 start_agent server "$T/server.conf"
 start_agent client "$T/client.conf"
+# Landlock where the kernel has it (these machines offer ABI 7).
+abi=$($PY -c "import ctypes; l = ctypes.CDLL(None, use_errno=True); print(l.syscall(444, None, 0, 1))")
+LL=yes
+[ "$abi" -gt 0 ] 2>/dev/null || LL=
 for side in server client; do
-	log_has $side 'sandbox: Landlock ABI [0-9]+ and seccomp$' ||
+	log_has $side "sandbox: ${LL:+Landlock ABI [0-9]+ and }seccomp\$" ||
 		fail "$side is not sandboxed: $(grep sandbox "$T/$side.log")"
 done
+[ -n "$LL" ] || say "this kernel has no Landlock: only seccomp is checked"
 
 say "confined: traffic, SIGHUP, a file change, /metrics"
 $PY "$SRC/tests/helpers/tcp_check.py" client "$CPORT" 1000000 1000000 >"$T/c1.out" ||
@@ -38,6 +43,7 @@ $PY "$SRC/tests/helpers/tcp_check.py" client "$CPORT" 100000 100000 >"$T/c2.out"
 
 case $AGENT in
 *-san)
+	[ -n "$LL" ] || { say "no Landlock: file escapes not tried"; }
 	say "escape attempts (test build): refused, and exec is fatal"
 	# Beside the config's directory, not beneath it (which is allowed).
 	OUT=$(mktemp -d /tmp/dbtls-outside.XXXXXX)
@@ -50,11 +56,13 @@ case $AGENT in
 	start_agent esc "$T/server.conf"
 	WRAP=
 	kill -USR2 "$PID_esc"
+	[ -z "$LL" ] || {	# Landlock's refusals
 	log_has esc "escape test: read /etc/shadow: refused: Permission denied" || fail "read /etc/shadow was not refused"
 	log_has esc "escape test: read $OUT/outside.txt: refused: Permission denied" || fail "reading outside was not refused"
 	log_has esc "escape test: write $OUT/escaped.txt: refused: Permission denied" || fail "writing was not refused"
 	log_has esc "escape test: read $PKI/ca.crt: ALLOWED" || fail "its own CA file was not readable"
 	[ ! -e "$OUT/escaped.txt" ] || fail "a file was written outside the sandbox"
+	}
 	forget_agent esc
 	kill "$PID_esc"
 	wait "$PID_esc" || true
