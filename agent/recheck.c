@@ -43,6 +43,33 @@ recheck_free(struct recheck_peer *p)
 	p->param = NULL;
 }
 
+/*
+ * revoked_by_crl: the leaf's serial in a CRL of store whose issuer is the
+ * leaf's.  For a resumed session, whose intermediates OpenSSL does not
+ * keep: its chain cannot be built again, but its revocation can be seen.
+ */
+static int
+revoked_by_crl(X509_STORE *store, X509 *leaf)
+{
+	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
+	int revoked = 0;
+
+	for (int i = 0; i < sk_X509_OBJECT_num(objs) && !revoked; i++) {
+		X509_OBJECT *o = sk_X509_OBJECT_value(objs, i);
+		X509_CRL *crl;
+		X509_REVOKED *r;
+
+		if (X509_OBJECT_get_type(o) != X509_LU_CRL)
+			continue;
+		crl = X509_OBJECT_get0_X509_CRL(o);
+		revoked = X509_NAME_cmp(X509_CRL_get_issuer(crl),
+		    X509_get_issuer_name(leaf)) == 0 &&
+		    X509_CRL_get0_by_serial(crl, &r,
+		    X509_get0_serialNumber(leaf)) == 1;
+	}
+	return revoked;
+}
+
 int
 recheck_peer(const struct recheck_peer *p, const struct gen *g, size_t index,
     char *why, size_t len)
@@ -69,10 +96,19 @@ recheck_peer(const struct recheck_peer *p, const struct gen *g, size_t index,
 	X509_STORE_CTX_set_flags(vctx, X509_V_FLAG_NO_CHECK_TIME |
 	    X509_VERIFY_PARAM_get_flags(X509_STORE_get0_param(store)));
 	ok = X509_verify_cert(vctx) == 1;
-	if (!ok)
+	if (!ok && (p->chain == NULL || sk_X509_num(p->chain) == 0) &&
+	    X509_STORE_CTX_get_error(vctx) ==
+	    X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY) {
+		/* Resumed, with an intermediate we were not given again. */
+		ok = !revoked_by_crl(store, p->leaf);
+		if (!ok)
+			snprintf(why, len, "its certificate no longer "
+			    "verifies: certificate revoked");
+	} else if (!ok) {
 		snprintf(why, len, "its certificate no longer verifies: %s",
 		    X509_verify_cert_error_string(
 		    X509_STORE_CTX_get_error(vctx)));
+	}
 	X509_STORE_CTX_free(vctx);
 	if (ok && t->has_allow) {
 		char carries[400];

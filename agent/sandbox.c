@@ -13,7 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+#include <sched.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -185,21 +189,21 @@ static const char *const syscalls[] = {
 	"read", "write", "readv", "writev", "pread64", "pwrite64", "close",
 	"fstat", "newfstatat", "statx", "lseek", "openat", "fcntl", "dup",
 	"getxattr", "lgetxattr", "fgetxattr",
-	"dup3", "getdents64", "readlink", "readlinkat", "access",
+	"dup3", "getdents64", "readlink", "readlinkat", "access", "getcwd",
 	"faccessat", "faccessat2", "ftruncate", "unlink", "unlinkat",
 	"fsync", "fdatasync",
 	"mmap", "munmap", "mprotect", "mremap", "madvise", "brk",
 	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
 	/* bind: getaddrinfo binds a netlink socket; Landlock (ABI 4 on)
 	 * refuses any TCP bind and any TCP connect but the configured ports. */
-	"socket", "connect", "accept4", "bind", "sendto",
+	"connect", "accept4", "bind", "sendto",
 	"recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg",
 	"shutdown", "getsockname", "getpeername", "setsockopt",
 	"getsockopt", "socketpair", "pipe2", "ioctl",
 	"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
 	"epoll_pwait2", "eventfd2", "poll", "ppoll", "select", "pselect6",
 	"inotify_init1", "inotify_add_watch", "inotify_rm_watch",
-	"clone", "clone3", "futex", "set_robust_list", "rseq", "exit",
+	"futex", "set_robust_list", "rseq", "exit",
 	"exit_group", "gettid", "getpid", "tgkill", "sched_yield",
 	"sched_getaffinity", "nanosleep", "clock_nanosleep",
 	"clock_gettime", "clock_getres", "gettimeofday", "getrandom",
@@ -211,7 +215,7 @@ static const char *const syscalls[] = {
 
 #ifdef DBTLS_SANITIZED
 /* AddressSanitizer's leak check stops the threads with ptrace. */
-static const char *const sanitizer_syscalls[] = { "ptrace", "wait4",
+static const char *const sanitizer_syscalls[] = { "clone", "ptrace", "wait4",
 	"waitid", "sched_getparam", "getppid", "kill", "open", "stat", "lstat",
 	"getdents", "pipe", "dup2", NULL };
 #endif
@@ -229,6 +233,40 @@ allow_calls(scmp_filter_ctx ctx, const char *const *names)
 	return 0;
 }
 
+/*
+ * narrow_calls: calls allowed only with some arguments.  Threads, not
+ * processes or namespaces (clone3, whose flags a filter cannot read,
+ * fails so that glibc uses clone); sockets of the families the agent uses
+ * (IP with TCP or UDP, unix, and the netlink getaddrinfo asks), not
+ * MPTCP or raw ones that Landlock's TCP rules would not see.
+ */
+#ifndef DBTLS_SANITIZED
+static int
+narrow_calls(scmp_filter_ctx ctx)
+{
+	const int inet[] = { AF_INET, AF_INET6 };
+	const int proto[] = { 0, IPPROTO_TCP, IPPROTO_UDP };
+	int rc = 0;
+
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3),
+	    0);
+	for (size_t f = 0; f < 2; f++)
+		for (size_t p = 0; p < 3; p++)
+			rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+			    SCMP_SYS(socket), 2, SCMP_A0(SCMP_CMP_EQ,
+			    (scmp_datum_t)inet[f]), SCMP_A2(SCMP_CMP_EQ,
+			    (scmp_datum_t)proto[p]));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+	    SCMP_A0(SCMP_CMP_EQ, AF_NETLINK), SCMP_A2(SCMP_CMP_EQ,
+	    NETLINK_ROUTE));
+	return rc == 0 ? 0 : -1;
+}
+#endif
+
 /* seccomp: any other call kills the process (and the kernel logs it). */
 static int
 filter(int *active)
@@ -244,6 +282,13 @@ filter(int *active)
 	*active = 1;
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1) == 0 &&
 	    allow_calls(ctx, syscalls) == 0 &&
+#ifndef DBTLS_SANITIZED
+	    narrow_calls(ctx) == 0 &&
+#else
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 0) == 0 &&
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3),
+	    0) == 0 &&
+#endif
 #ifdef DBTLS_SANITIZED
 	    allow_calls(ctx, sanitizer_syscalls) == 0 &&
 #endif

@@ -93,6 +93,12 @@ sock_connected(struct sock *s, const struct cfg_tunnel *t)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt,
 		    sizeof(cnt));
 	}
+	/* The kernel lets TCP_USER_TIMEOUT end an idle connection at its
+	 * first lost probe: never before keepalive_count of them. */
+	if (ut > 0 && t->keepalive_s > 0 && ut < (int)(t->keepalive_s +
+	    t->keepalive_interval_s * t->keepalive_count) * 1000)
+		ut = (int)(t->keepalive_s + t->keepalive_interval_s *
+		    t->keepalive_count) * 1000;
 	if (ut > 0)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut,
 		    sizeof(ut));

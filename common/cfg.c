@@ -36,7 +36,7 @@ static const struct limit_def limit_defs[] = {
 	{ "handshake_timeout", TUN_OFF(handshake_timeout_ms), 10, 0.001, 3600,
 	    1000 },
 	{ "idle_timeout", TUN_OFF(idle_timeout_ms), 0, 0, 30 * 86400, 1000 },
-	{ "keepalive", TUN_OFF(keepalive_s), 60, 0, 86400, 1 },
+	{ "keepalive", TUN_OFF(keepalive_s), 30, 0, 86400, 1 },
 	{ "keepalive_interval", TUN_OFF(keepalive_interval_s), 5, 1, 3600, 1 },
 	{ "keepalive_count", TUN_OFF(keepalive_count), 3, 1, 100, 1 },
 	{ "user_timeout", TUN_OFF(user_timeout_ms), 30, 0, 3600, 1000 },

@@ -81,22 +81,66 @@ cfgread_addr(struct cfgread *L, const config_setting_t *g, const char *key,
 	return 0;
 }
 
+/*
+ * Names looked up once are kept: a reload (which cannot change the users
+ * and groups it names) then does not depend on reading /etc/passwd and
+ * /etc/group again, which the sandbox may no longer allow once a tool has
+ * replaced them.
+ */
+#define NAME_CACHE 16
+static struct known {
+	char	name[64];
+	int	group;
+	uid_t	uid;
+	gid_t	gid;
+} known[NAME_CACHE];
+static size_t nknown;
+
+static const struct known *
+lookup(const char *name, int group)
+{
+	const struct passwd *pw;
+	const struct group *gr;
+	struct known k = { .group = group };
+
+	for (size_t i = 0; i < nknown; i++)
+		if (known[i].group == group && strcmp(known[i].name, name) == 0)
+			return &known[i];
+	if (strlen(name) >= sizeof(k.name))
+		return NULL;
+	if (group) {
+		if ((gr = getgrnam(name)) == NULL)
+			return NULL;
+		k.gid = gr->gr_gid;
+	} else {
+		if ((pw = getpwnam(name)) == NULL)
+			return NULL;
+		k.uid = pw->pw_uid;
+		k.gid = pw->pw_gid;
+	}
+	strcpy(k.name, name);
+	if (nknown == NAME_CACHE)
+		nknown = 0;	/* a config never names this many */
+	known[nknown] = k;
+	return &known[nknown++];
+}
+
 int
 cfgread_user(struct cfgread *L, const config_setting_t *g, const char *key,
     const char *what, uid_t *uid, gid_t *gid)
 {
-	const struct passwd *pw;
+	const struct known *k;
 	const char *v = NULL;
 	int rc;
 
 	if ((rc = cfgread_string(L, g, key, what, &v)) != 0)
 		return rc;
-	if ((pw = getpwnam(v)) == NULL)
+	if ((k = lookup(v, 0)) == NULL)
 		return cfgread_fail(L, config_setting_get_member(g, key),
 		    "%sno user \"%s\"", what, v);
-	*uid = pw->pw_uid;
+	*uid = k->uid;
 	if (gid != NULL)
-		*gid = pw->pw_gid;
+		*gid = k->gid;
 	return 0;
 }
 
@@ -104,15 +148,15 @@ int
 cfgread_group(struct cfgread *L, const config_setting_t *g, const char *key,
     const char *what, gid_t *gid)
 {
-	const struct group *gr;
+	const struct known *k;
 	const char *v = NULL;
 	int rc;
 
 	if ((rc = cfgread_string(L, g, key, what, &v)) != 0)
 		return rc;
-	if ((gr = getgrnam(v)) == NULL)
+	if ((k = lookup(v, 1)) == NULL)
 		return cfgread_fail(L, config_setting_get_member(g, key),
 		    "%sno group \"%s\"", what, v);
-	*gid = gr->gr_gid;
+	*gid = k->gid;
 	return 0;
 }

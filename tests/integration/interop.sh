@@ -70,7 +70,7 @@ out=$("$T/tlspeer" client "127.0.0.1:$SPORT" "$PKI" 8) || fail "Go client: $out"
 
 say "Python ssl client: 8 MiB each way"
 $PY - "$SPORT" "$PKI" <<'PYEOF' || fail "Python client"
-import hashlib, os, socket, ssl, sys, threading
+import hashlib, os, select, socket, ssl, sys
 port, pki = int(sys.argv[1]), sys.argv[2]
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 ctx.load_cert_chain(pki + "/app1.crt", pki + "/app1.key")
@@ -78,14 +78,27 @@ ctx.load_verify_locations(pki + "/ca.crt")
 s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)),
                     server_hostname="127.0.0.1")
 data = os.urandom(8 << 20)
-threading.Thread(target=s.sendall, args=(data,)).start()
-got = bytearray()
+# One thread only: OpenSSL's SSL object is not for two threads at once.
+s.setblocking(False)
+sent, got = 0, bytearray()
 while len(got) < len(data):
-    b = s.recv(1 << 20)
-    if not b:
-        break
-    got += b
+    r, w, _ = select.select([s], [s] if sent < len(data) else [], [], 30)
+    assert r or w or s.pending(), "stalled at %d sent, %d got" % (sent, len(got))
+    if w:
+        try:
+            sent += s.send(data[sent:sent + 65536])
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            pass
+    if r or s.pending():
+        try:
+            b = s.recv(1 << 20)
+            if not b:
+                break
+            got += b
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            pass
 assert hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
+s.setblocking(True)
 s.unwrap()
 PYEOF
 

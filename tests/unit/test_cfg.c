@@ -66,7 +66,7 @@ main(void)
 	CHECK_EQ(t->connect_timeout_ms, 2500);	/* top level */
 	CHECK_EQ(t->handshake_timeout_ms, 10000);	/* default */
 	CHECK_EQ(t->idle_timeout_ms, 60000);
-	CHECK_EQ(t->keepalive_s, 60);
+	CHECK_EQ(t->keepalive_s, 30);
 	CHECK_EQ(t->max_connections, 4096);
 	CHECK_EQ(t->connect.numeric, 0);
 
