@@ -114,6 +114,20 @@ per_tunnel(struct expo_buf *b, const struct agent *a, const char *name,
 	}
 }
 
+/* per_tunnel_by: the same, with one more label, key="value". */
+static void
+per_tunnel_by(struct expo_buf *b, const struct agent *a, const char *name,
+    const char *key, const char *value, size_t off)
+{
+	for (size_t i = 0; i < a->ntunnels; i++) {
+		char l[300];
+
+		expo_printf(b, "%s{tunnel=\"%s\",%s=\"%s\"} %llu\n", name,
+		    label(a->tunnels[i].cfg->name, l, sizeof(l)), key, value,
+		    sum(a, i, off));
+	}
+}
+
 /* hist_of: which < 0: the handshake histogram; else dial[which]. */
 static const struct stats_hist *
 hist_of(const struct stats_tunnel *st, int which)
@@ -158,27 +172,16 @@ traffic(struct expo_buf *b, struct agent *a)
 	per_tunnel(b, a, "dbtls_connections_total", FIELD(conns_total));
 	family(b, "dbtls_bytes_total", "counter",
 	    "Bytes of app data carried, toward and from the database.");
-	for (size_t i = 0; i < a->ntunnels; i++) {
-		char l[300];
-
-		label(a->tunnels[i].cfg->name, l, sizeof(l));
-		expo_printf(b, "dbtls_bytes_total{tunnel=\"%s\",direction="
-		    "\"to_db\"} %llu\n", l, sum(a, i, FIELD(to_db)));
-		expo_printf(b, "dbtls_bytes_total{tunnel=\"%s\",direction="
-		    "\"from_db\"} %llu\n", l, sum(a, i, FIELD(from_db)));
-	}
+	per_tunnel_by(b, a, "dbtls_bytes_total", "direction", "to_db",
+	    FIELD(to_db));
+	per_tunnel_by(b, a, "dbtls_bytes_total", "direction", "from_db",
+	    FIELD(from_db));
 	family(b, "dbtls_refused_total", "counter",
 	    "Connections refused, by reason.");
-	for (size_t i = 0; i < a->ntunnels; i++) {
-		char l[300];
-
-		label(a->tunnels[i].cfg->name, l, sizeof(l));
-		for (int r = 0; r < REFUSED_N; r++)
-			expo_printf(b, "dbtls_refused_total{tunnel=\"%s\","
-			    "reason=\"%s\"} %llu\n", l, stats_refusal_name(r),
-			    sum(a, i, FIELD(refused) + (size_t)r *
-			    sizeof(uint64_t)));
-	}
+	for (int r = 0; r < REFUSED_N; r++)
+		per_tunnel_by(b, a, "dbtls_refused_total", "reason",
+		    stats_refusal_name(r), FIELD(refused) + (size_t)r *
+		    sizeof(uint64_t));
 	family(b, "dbtls_links_open", "gauge",
 	    "TLS connections to or from the other agent (or a TLS peer) "
 	    "open now.");
@@ -193,16 +196,10 @@ timing(struct expo_buf *b, struct agent *a)
 {
 	family(b, "dbtls_handshakes_total", "counter",
 	    "TLS handshakes completed and accepted, full or resumed.");
-	for (size_t i = 0; i < a->ntunnels; i++) {
-		char l[300];
-
-		label(a->tunnels[i].cfg->name, l, sizeof(l));
-		expo_printf(b, "dbtls_handshakes_total{tunnel=\"%s\",resumed="
-		    "\"no\"} %llu\ndbtls_handshakes_total{tunnel=\"%s\","
-		    "resumed=\"yes\"} %llu\n", l, sum(a, i,
-		    FIELD(handshakes)), l, sum(a, i, FIELD(handshakes) +
-		    sizeof(uint64_t)));
-	}
+	per_tunnel_by(b, a, "dbtls_handshakes_total", "resumed", "no",
+	    FIELD(handshakes));
+	per_tunnel_by(b, a, "dbtls_handshakes_total", "resumed", "yes",
+	    FIELD(handshakes) + sizeof(uint64_t));
 	family(b, "dbtls_handshake_seconds", "histogram",
 	    "From the first byte of negotiation to an accepted peer.");
 	for (size_t i = 0; i < a->ntunnels; i++) {

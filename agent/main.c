@@ -51,7 +51,6 @@ escape_cb(uv_signal_t *h, int signum)
 static uv_timer_t trim_timer;
 static uv_timer_t drain_timer;
 static uv_timer_t watchdog_timer;
-static int draining;
 static uint64_t drain_started;
 static unsigned drain_timeout_ms;
 
@@ -271,7 +270,7 @@ signal_cb(uv_signal_t *h, int signum)
 {
 	struct gen *g;
 
-	if (draining) {
+	if (atomic_load(&agent.draining)) {
 		log_info("%s again: shutting down now", strsignal(signum));
 		stop_all();
 		return;
@@ -287,7 +286,6 @@ signal_cb(uv_signal_t *h, int signum)
 		stop_all();
 		return;
 	}
-	draining = 1;
 	atomic_store(&agent.ready, 0);	/* /readyz fails from now on */
 	atomic_store(&agent.draining, 1);
 	drain_started = uv_now(h->loop);
