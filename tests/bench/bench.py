@@ -11,6 +11,7 @@ the table shows medians and dbtls's ratio to the best peer.
 usage: bench.py --build DIR [--quick] [--out DIR] [--reps N]
 """
 import argparse
+import atexit
 import csv
 import os
 import resource
@@ -26,16 +27,33 @@ PGBIN = "/usr/lib/postgresql/15/bin"
 PEERS = ("stunnel", "haproxy")
 
 
+CLAIMS = "/tmp/dbtls-port-claims"   # shared with tests/integration/lib.sh
+claimed = []
+
+
 def free_port():
-    """A free port in 20000-32767, outside the ephemeral range."""
+    """A free port in 20000-32767, outside the ephemeral range, claimed
+    (an atomic mkdir) until exit so a test run beside us never takes it."""
+    os.makedirs(CLAIMS, exist_ok=True)
     while True:
         p = 20000 + int.from_bytes(os.urandom(2), "big") % 12700
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", p))
-                return p
+                os.mkdir(os.path.join(CLAIMS, str(p)))
             except OSError:
                 continue
+        claimed.append(p)
+        return p
+
+
+@atexit.register
+def release_ports():
+    for p in claimed:
+        try:
+            os.rmdir(os.path.join(CLAIMS, str(p)))
+        except OSError:
+            pass
 
 
 def wait_port(port, timeout=10):

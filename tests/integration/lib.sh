@@ -37,6 +37,10 @@ cleanup() {
 			tail -n 60 "$f"
 		done
 	fi
+	if [ -f "$T/claimed-ports" ]; then
+		while read -r p; do rmdir "$CLAIMS/$p" 2>/dev/null || true
+		done <"$T/claimed-ports"
+	fi
 	if [ -n "${KEEP:-}" ]; then
 		echo "kept $T"
 	else
@@ -92,13 +96,21 @@ pass() {
 
 # free_port: a free TCP port on 127.0.0.1 in 20000-32767 (outside the
 # ephemeral range, so short-lived client connections never take it).
+# Each port handed out is claimed under $CLAIMS (mkdir is atomic) until
+# the case ends, so two cases run in parallel, or two ports one case
+# picks before binding either, never get the same one.
+CLAIMS=/tmp/dbtls-port-claims
+# a case killed outright leaves its claims; they lapse after two hours
+find "$CLAIMS" -mindepth 1 -maxdepth 1 -mmin +120 -exec rmdir {} + 2>/dev/null || true
 free_port() {
+	mkdir -p "$CLAIMS"
 	while :; do
 		p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 12700 ))
-		if [ -z "$(ss -Htln "sport = :$p")" ]; then
-			echo "$p"
-			return
-		fi
+		[ -z "$(ss -Htan "sport = :$p")" ] || continue
+		mkdir "$CLAIMS/$p" 2>/dev/null || continue
+		echo "$p" >>"$T/claimed-ports"
+		echo "$p"
+		return
 	done
 }
 
