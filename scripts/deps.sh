@@ -15,11 +15,13 @@ libconfig-dev libmicrohttpd-dev libseccomp-dev"
 # Tests, demo and benchmark: a MongoDB driver, PostgreSQL, the peers
 # compared against; independent TLS stacks (GnuTLS, Go, Python's ssl
 # with hand-made records), the TLS scanner and clang's libFuzzer; the
-# tools that check units, man pages, the init script and the package.
+# tools that check units, man pages, the init script and the package;
+# iptables for network faults; the audit's analysers, valgrind and gcovr.
 test="libmongoc-dev libbson-dev postgresql postgresql-client
-python3 iproute2 procps jq stunnel4 haproxy gnuplot-nox
+python3 iproute2 iptables procps jq stunnel4 haproxy gnuplot-nox
 gnutls-bin golang-go python3-cryptography testssl.sh clang
-mandoc devscripts lintian debhelper fakeroot systemd logrotate acl"
+mandoc devscripts lintian debhelper fakeroot systemd logrotate acl
+valgrind cppcheck clang-tidy clang-format clang-tools gcovr"
 case ${1:-} in
 --run) pkgs=$run ;;
 "") pkgs="$run $test" ;;

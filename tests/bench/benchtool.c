@@ -12,6 +12,7 @@
  *       'E' echo
  *       'C' answer one byte, then wait for EOF (connection rate)
  *       'I' answer one byte, then hold (idle connections)
+ *       'H' answer one byte, then never read again (a stalled peer)
  *   benchtool up PORT SECS           upload MB/s (bytes the sink confirmed)
  *   benchtool down PORT SECS         download MB/s
  *   benchtool both PORT SECS         upload and download at once: "up down"
@@ -19,12 +20,22 @@
  *   benchtool conns PORT SECS PAR    new connections per second
  *   benchtool idle PORT N            open N connections, print "ready",
  *                                    hold them until stdin closes
+ *   benchtool many PORT N SIZE       open N connections, then each echoes
+ *                                    SIZE bytes of its own and checks
+ *                                    them, all held open to the end:
+ *                                    "ok N SECS"
+ *   benchtool stall PORT N up|down   N connections whose far end stops
+ *                                    reading (up: 'H') or whose near end
+ *                                    never reads (down: 'R'); keeps them
+ *                                    full, prints "stalled" after 2 s,
+ *                                    holds them until stdin closes
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -125,6 +136,11 @@ sconn_read(int ep, struct sconn *c, uint8_t *buf)
 			if (c->mode == 'C' || c->mode == 'I')
 				(void)!write(c->fd, c->mode == 'C' ? "k" : "i",
 				    1);
+			if (c->mode == 'H') {	/* left open, never read */
+				(void)!write(c->fd, "h", 1);
+				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+				return 0;
+			}
 			if (c->mode == 'R') {
 				ev.events |= EPOLLOUT;
 				epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
@@ -449,6 +465,113 @@ idle(int port, int n)
 	return 0;
 }
 
+/* many: N connections open at once, each echoing its own slice of the
+ * pattern, so bytes of one connection reaching another fail the check. */
+static int
+many(int port, int n, int size)
+{
+	int ep = epoll_create1(0), left = n;
+	int *fds = malloc(sizeof(int) * (size_t)n);
+	int *got = calloc((size_t)n, sizeof(int));
+	uint8_t *buf = malloc(CHUNK);
+	struct epoll_event evs[256];
+	double t0 = now();
+
+	for (int i = 0; i < n; i++)
+		fds[i] = dial(port);
+	for (int i = 0; i < n; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
+
+		write_all(fds[i], "E", 1);
+		write_all(fds[i], pattern + (size_t)i * 7919 % PERIOD,
+		    (size_t)size);
+		(void)!fcntl_nonblock(fds[i]);
+		epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
+	}
+	while (left > 0) {
+		int k = epoll_wait(ep, evs, 256, 30000);
+
+		if (k <= 0) {
+			fprintf(stderr, "benchtool: %d of %d echoes never "
+			    "came back\n", left, n);
+			return 3;
+		}
+		for (int e = 0; e < k; e++) {
+			int i = (int)evs[e].data.u32;
+			ssize_t r = read(fds[i], buf, (size_t)(size - got[i]));
+
+			if (r < 0 && errno == EAGAIN)
+				continue;
+			if (r <= 0 || memcmp(buf, pattern + (size_t)i * 7919 %
+			    PERIOD + got[i], (size_t)r) != 0) {
+				fprintf(stderr, "benchtool: connection %d: %s "
+				    "after %d bytes\n", i, r <= 0 ?
+				    "ended" : "corrupted", got[i]);
+				return 3;
+			}
+			got[i] += (int)r;
+			if (got[i] == size) {
+				epoll_ctl(ep, EPOLL_CTL_DEL, fds[i], NULL);
+				left--;
+			}
+		}
+	}
+	printf("ok %d %.1f\n", n, now() - t0);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+	free(got);
+	free(buf);
+	return 0;
+}
+
+/* fill: write to each connection until its socket takes no more. */
+static uint64_t
+fill(const int *fds, int n)
+{
+	uint64_t total = 0;
+
+	for (int i = 0; i < n; i++) {
+		ssize_t w;
+
+		while ((w = write(fds[i], pattern, CHUNK)) > 0)
+			total += (uint64_t)w;
+	}
+	return total;
+}
+
+static int
+stall(int port, int n, int up)
+{
+	int *fds = malloc(sizeof(int) * (size_t)n);
+	uint64_t pushed = 0;
+	struct pollfd in = { .fd = 0, .events = POLLIN };
+	char c;
+
+	for (int i = 0; i < n; i++) {
+		fds[i] = dial(port);
+		write_all(fds[i], up ? "H" : "R", 1);
+		if (up) {
+			read_all(fds[i], &c, 1);
+			(void)!fcntl_nonblock(fds[i]);
+		}
+	}
+	for (int round = 0; round < 20; round++) {	/* 2 s of pushing */
+		if (up)
+			pushed += fill(fds, n);
+		usleep(100000);
+	}
+	printf("stalled %llu\n", (unsigned long long)pushed);
+	fflush(stdout);
+	while (poll(&in, 1, 100) == 0)
+		if (up)
+			pushed += fill(fds, n);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -483,6 +606,11 @@ main(int argc, char **argv)
 		return conns(atoi(argv[2]), atof(argv[3]), atoi(argv[4]));
 	if (argc == 4 && strcmp(argv[1], "idle") == 0)
 		return idle(atoi(argv[2]), atoi(argv[3]));
+	if (argc == 5 && strcmp(argv[1], "many") == 0)
+		return many(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+	if (argc == 5 && strcmp(argv[1], "stall") == 0)
+		return stall(atoi(argv[2]), atoi(argv[3]),
+		    strcmp(argv[4], "up") == 0);
 	fprintf(stderr, "usage: see the top of tests/bench/benchtool.c\n");
 	return 2;
 }

@@ -7,9 +7,13 @@
                             (some starting like TLS or PostgreSQL); print how
                             many the far end closed within 5 s
   hold PORT N WAIT          open N silent connections, hold them WAIT s
+  silentmany PORT N WAIT    open N silent connections at once; print
+                            "closed K of N, the last S s after it opened"
+                            for those the far end hung up within WAIT s
 """
 import os
 import random
+import selectors
 import socket
 import struct
 import sys
@@ -63,6 +67,32 @@ def hold(port, n, wait):
         s.close()
 
 
+def silentmany(port, n, wait):
+    sel = selectors.DefaultSelector()
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.setblocking(False)
+        sel.register(s, selectors.EVENT_READ, time.monotonic())
+    print("holding", flush=True)
+    closed, last = 0, 0.0
+    deadline = time.monotonic() + wait
+    while closed < n and time.monotonic() < deadline:
+        for key, _ in sel.select(timeout=0.5):
+            try:
+                if key.fileobj.recv(65536):
+                    continue
+            except BlockingIOError:
+                continue
+            except OSError:
+                pass
+            last = max(last, time.monotonic() - key.data)
+            closed += 1
+            sel.unregister(key.fileobj)
+            key.fileobj.close()
+    print("closed %d of %d, the last %.1f s after it opened"
+          % (closed, n, last))
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "silent":
@@ -71,5 +101,7 @@ if __name__ == "__main__":
         garbage(int(args[0]), int(args[1]), int(args[2]))
     elif cmd == "hold":
         hold(int(args[0]), int(args[1]), float(args[2]))
+    elif cmd == "silentmany":
+        silentmany(int(args[0]), int(args[1]), float(args[2]))
     else:
         sys.exit(__doc__)

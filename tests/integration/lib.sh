@@ -217,6 +217,46 @@ tunnels = ( { name = "s"; mode = "server"; protocol = "$1";
 CONF
 }
 
+# netns_pair: two network namespaces joined by a veth pair, NSA (VA,
+# 10.213.0.1) and NSB (VB, 10.213.0.2), removed when the case ends; where
+# namespaces are not permitted the case is skipped, saying so.
+netns_pair() {
+	NSA=dbtA$$ NSB=dbtB$$ VA=va$$ VB=vb$$
+	if ! ip netns add "$NSA" 2>/dev/null; then
+		say "SKIP: network namespaces are not permitted here"
+		STATUS=0
+		exit 0
+	fi
+	ip netns add "$NSB" || fail "netns $NSB"
+	ON_EXIT="ip netns del $NSA; ip netns del $NSB${ON_EXIT:+; $ON_EXIT}"
+	ip link add "$VA" type veth peer name "$VB" || fail "veth"
+	ip link set "$VA" netns "$NSA"
+	ip link set "$VB" netns "$NSB"
+	ip -n "$NSA" addr add 10.213.0.1/24 dev "$VA"
+	ip -n "$NSB" addr add 10.213.0.2/24 dev "$VB"
+	for n in "$NSA" "$NSB"; do ip -n "$n" link set lo up; done
+	ip -n "$NSA" link set "$VA" up
+	ip -n "$NSB" link set "$VB" up
+}
+
+# netns_agents: write_pair's configs for a client agent in NSA and a
+# server agent in NSB (the tcp_check backend in NSB on port 7001), both
+# started; CPORT is 7000 in NSA.  LIM, if set, is added to both configs.
+netns_agents() {
+	ip netns exec "$NSB" $PY "$SRC/tests/helpers/tcp_check.py" server 7001 \
+		>"$T/backend.log" 2>&1 &
+	PIDS="$PIDS $!"
+	log_has backend listening || fail "backend did not start"
+	CPORT=7000 SPORT=7432
+	write_pair tcp "127.0.0.1:7001"
+	sed -i "s#127.0.0.1:$SPORT\"; connect#0.0.0.0:$SPORT\"; connect#" "$T/server.conf"
+	sed -i "s#connect = \"127.0.0.1:$SPORT\";#connect = \"10.213.0.2:$SPORT\"; server_name = \"127.0.0.1\";#" "$T/client.conf"
+	echo "${LIM:-}" >>"$T/client.conf"
+	echo "${LIM:-}" >>"$T/server.conf"
+	WRAP="ip netns exec $NSB" start_agent server "$T/server.conf"
+	WRAP="ip netns exec $NSA" start_agent client "$T/client.conf"
+}
+
 # serial CERT: the certificate's serial number in hex.
 serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
 

@@ -7,39 +7,11 @@
 # each as an error to its app; once the link is back, new connections
 # work.
 . "$(dirname "$0")/lib.sh"
-S=$$
-A=dbtA$S B=dbtB$S
-if ! ip netns add "$A" 2>/dev/null; then
-	say "SKIP: network namespaces are not permitted here"
-	STATUS=0
-	exit 0
-fi
-ip netns add "$B" || fail "netns $B"
-ON_EXIT="ip netns del $A; ip netns del $B"
-ip link add va$S type veth peer name vb$S || fail "veth"
-ip link set va$S netns "$A"
-ip link set vb$S netns "$B"
-ip -n "$A" addr add 10.213.0.1/24 dev va$S
-ip -n "$B" addr add 10.213.0.2/24 dev vb$S
-for n in "$A" "$B"; do
-	ip -n "$n" link set lo up
-done
-ip -n "$A" link set va$S up
-ip -n "$B" link set vb$S up
+netns_pair
 make_pki
-ip netns exec "$B" $PY "$SRC/tests/helpers/tcp_check.py" server 7001 >"$T/backend.log" 2>&1 &
-PIDS="$PIDS $!"
-log_has backend listening || fail "backend did not start"
-CPORT=7000 SPORT=7432
-write_pair tcp "127.0.0.1:7001"
 LIM='keepalive = 2; keepalive_interval = 1; keepalive_count = 3; user_timeout = 4;'
-sed -i "s#127.0.0.1:$SPORT\"; connect#0.0.0.0:$SPORT\"; connect#" "$T/server.conf"
-sed -i "s#connect = \"127.0.0.1:$SPORT\";#connect = \"10.213.0.2:$SPORT\"; server_name = \"127.0.0.1\";#" "$T/client.conf"
-echo "$LIM" >>"$T/client.conf"
-echo "$LIM" >>"$T/server.conf"
-WRAP="ip netns exec $B" start_agent server "$T/server.conf"
-WRAP="ip netns exec $A" start_agent client "$T/client.conf"
-ip netns exec "$A" $PY "$SRC/tests/helpers/tcp_check.py" client $CPORT 100000 100000 >"$T/c1.out" ||
+netns_agents
+ip netns exec "$NSA" $PY "$SRC/tests/helpers/tcp_check.py" client $CPORT 100000 100000 >"$T/c1.out" ||
 	fail "no traffic across the namespaces: $(cat "$T/c1.out")"
 
 # hold MODE: an app connection through the client agent: "idle" sends a
@@ -73,21 +45,21 @@ print("ended %.1f" % (time.time() - t0), flush=True)
 PYEOF
 for mode in idle busy; do
 	rm -f "$T/cut"
-	ip netns exec "$A" $PY "$T/hold.py" $mode "$T/cut" >"$T/$mode.out" 2>&1 &
+	ip netns exec "$NSA" $PY "$T/hold.py" $mode "$T/cut" >"$T/$mode.out" 2>&1 &
 	H=$!
 	wait_for grep -q open "$T/$mode.out" || fail "$mode session did not open: $(cat "$T/$mode.out")"
 	sleep 1
-	ip -n "$B" link set vb$S down
+	ip -n "$NSB" link set "$VB" down
 	touch "$T/cut"
 	wait "$H" || fail "$mode session: $(cat "$T/$mode.out")"
 	secs=$(sed -n 's/^ended //p' "$T/$mode.out")
 	limit=7
 	say "$mode session ended $secs s after the cut (bound: $limit s)"
 	awk -v s="$secs" -v l="$limit" 'BEGIN { exit !(s <= l) }' || fail "$mode: $secs s is past $limit s"
-	ip -n "$B" link set vb$S up
+	ip -n "$NSB" link set "$VB" up
 	sleep 1
 done
 say "the link is back: new connections work"
-wait_for ip netns exec "$A" $PY "$SRC/tests/helpers/tcp_check.py" client $CPORT 100000 100000 ||
+wait_for ip netns exec "$NSA" $PY "$SRC/tests/helpers/tcp_check.py" client $CPORT 100000 100000 ||
 	fail "no traffic once the link was back"
 pass
