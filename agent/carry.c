@@ -32,7 +32,7 @@ carry_idle(struct link *l)
 		link_end(l, 0, 0, "read from %s: %s", link_peer_name(l),
 		    uv_strerror(rc));
 	else if (l->client)
-		l->hooks->idle(l);	/* the pool keeps or retires it */
+		l->hooks->idle(l); /* the pool keeps or retires it */
 }
 
 void
@@ -61,7 +61,7 @@ static void
 send_controls(struct link *l, unsigned actions)
 {
 	for (unsigned bit = MUX_A_SEND_OPEN; bit <= MUX_A_SEND_ABORT;
-	    bit <<= 1) {
+	     bit <<= 1) {
 		if (!(actions & bit) || l->state == LINK_RETIRING)
 			continue;
 		if (tlsio_control(l->tio, mux_control_code(bit)) != 0) {
@@ -106,8 +106,10 @@ carry_event(struct link *l, enum mux_event ev, const char *why)
 	char buf[128];
 	unsigned a;
 
-	if (!l->mux.last && (ev == MUX_EV_OPEN || ev == MUX_EV_LOCAL_EOF ||
-	    ev == MUX_EV_LOCAL_CLOSED) && (link_stale(l) || link_aged(l))) {
+	if (!l->mux.last &&
+	    (ev == MUX_EV_OPEN || ev == MUX_EV_LOCAL_EOF ||
+		ev == MUX_EV_LOCAL_CLOSED) &&
+	    (link_stale(l) || link_aged(l))) {
 		carry_event(l, MUX_EV_RETIRE, NULL);
 		if (l->state == LINK_CLOSING)
 			return;
@@ -115,18 +117,20 @@ carry_event(struct link *l, enum mux_event ev, const char *why)
 	st = mux_next(&l->mux, ev);
 	a = st.actions;
 	if (a == MUX_A_DELIVER || a == MUX_A_DROP)
-		return;		/* a data record: the caller commits it */
+		return; /* a data record: the caller commits it */
 	link_log(l, LOG_LVL_DEBUG, "streams %s->%s on %s",
-	    mux_state_name(st.from), mux_state_name(st.to),
-	    mux_event_name(ev));
+	    mux_state_name(st.from), mux_state_name(st.to), mux_event_name(ev));
 	if (a & MUX_A_PROTOCOL_ERROR) {
 		/* Local events come from this agent: a bug, not the peer. */
 		const char *who = ev <= MUX_EV_LOCAL_CLOSED ||
-		    ev == MUX_EV_RETIRE ? "this agent" : link_peer_name(l);
+			ev == MUX_EV_RETIRE ?
+		    "this agent" :
+		    link_peer_name(l);
 
-		link_log(l, LOG_LVL_WARNING, "%s broke the streams protocol: "
-		    "%s in state %s", who, mux_event_name(ev),
-		    mux_state_name(st.from));
+		link_log(l, LOG_LVL_WARNING,
+		    "%s broke the streams protocol: "
+		    "%s in state %s",
+		    who, mux_event_name(ev), mux_state_name(st.from));
 		link_end(l, 0, 0, "%s broke the streams protocol (%s in %s)",
 		    who, mux_event_name(ev), mux_state_name(st.from));
 		return;
@@ -153,9 +157,11 @@ carry_event(struct link *l, enum mux_event ev, const char *why)
 	if (a & MUX_A_IDLE)
 		carry_idle(l);
 	if (a & MUX_A_RETIRE) {
-		snprintf(buf, sizeof(buf), st.from == MUX_IDLE &&
-		    link_stale(l) ? "idle since before a reload" :
-		    "retired after %u streams", l->uses);
+		snprintf(buf, sizeof(buf),
+		    st.from == MUX_IDLE && link_stale(l) ?
+			"idle since before a reload" :
+			"retired after %u streams",
+		    l->uses);
 		link_retire(l, buf);
 	}
 	if (a & MUX_A_CLOSE_LINK)
@@ -188,7 +194,7 @@ carry_peer_end(struct link *l, const char *why)
 	} else if (l->streams) {
 		carry_event(l, MUX_EV_PEER_END, why);
 	} else if (l->u == NULL && l->used) {
-		l->eof_rcvd = 1;	/* stream over: wait for our FIN */
+		l->eof_rcvd = 1; /* stream over: wait for our FIN */
 		if (l->sock.shut_done)
 			link_end(l, 0, 0, "both sides closed");
 	} else if (l->u == NULL) {
@@ -216,7 +222,7 @@ carry_truncated(struct link *l, const char *why)
 		l->cut = 1;
 		link_end(l, 0, 0, "%s", why);
 	} else {
-		carry_peer_end(l, why);	/* nothing was in flight */
+		carry_peer_end(l, why); /* nothing was in flight */
 	}
 }
 
@@ -228,13 +234,13 @@ carry_records(struct link *l)
 	enum tlsio_rc rc = TLSIO_AGAIN;
 
 	for (;;) {
-		int deliver = l->u != NULL && (!l->streams ||
-		    mux_delivers(&l->mux));
+		int deliver = l->u != NULL &&
+		    (!l->streams || mux_delivers(&l->mux));
 		size_t space, got;
 		/* Room for a whole record: opened in place, not copied. */
-		char *room = deliver ? l->u->room(l->uarg, TLSIO_ROOM_MAX,
-		    &space) : cq_room(&scratch, &l->w->pool, TLSIO_ROOM_MAX,
-		    &space);
+		char *room = deliver ?
+		    l->u->room(l->uarg, TLSIO_ROOM_MAX, &space) :
+		    cq_room(&scratch, &l->w->pool, TLSIO_ROOM_MAX, &space);
 
 		if (room == NULL) {
 			link_end(l, 0, 0, "out of memory");
@@ -243,7 +249,8 @@ carry_records(struct link *l)
 		rc = tlsio_read(l->tio, room, space, &got);
 		if (rc == TLSIO_CONTROL) {
 			if (!l->streams) {
-				link_end(l, 0, 0, "%s sent a control record "
+				link_end(l, 0, 0,
+				    "%s sent a control record "
 				    "outside the streams protocol",
 				    link_peer_name(l));
 				break;

@@ -19,19 +19,19 @@
 #include "agent/dial.h"
 
 struct dial {
-	struct sock		*sock;
-	const struct addr	*to;
-	dial_done_cb		 done;
-	void			*arg;
-	int			 holds;		/* callbacks still due */
-	int			 over;		/* reported or cancelled */
-	int			 gai_pending;
-	int			 start_err;	/* failed to start: reported */
-	struct addrinfo		*addrs;		/* from the lookup, owned */
-	struct addrinfo		*next;		/* to try if this one fails */
-	uv_getaddrinfo_t	 gai;
-	uv_connect_t		 creq;
-	uv_timer_t		 timer;
+	struct sock *sock;
+	const struct addr *to;
+	dial_done_cb done;
+	void *arg;
+	int holds; /* callbacks still due */
+	int over;  /* reported or cancelled */
+	int gai_pending;
+	int start_err;		/* failed to start: reported */
+	struct addrinfo *addrs; /* from the lookup, owned */
+	struct addrinfo *next;	/* to try if this one fails */
+	uv_getaddrinfo_t gai;
+	uv_connect_t creq;
+	uv_timer_t timer;
 };
 
 static void
@@ -61,8 +61,7 @@ finish(struct dial *d, int status, const char *why)
 		d->done(d->arg, status, why);
 }
 
-static void
-fail(struct dial *d, int status, const char *fmt, ...)
+static void fail(struct dial *d, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -88,8 +87,8 @@ connect_sockaddr(struct dial *d, const struct sockaddr *sa)
 	if ((rc = sock_open(d->sock, 0)) != 0)
 		return rc;
 	d->creq.data = d;
-	if ((rc = uv_tcp_connect(&d->creq, &d->sock->h.tcp, sa,
-	    connect_cb)) != 0)
+	if ((rc = uv_tcp_connect(&d->creq, &d->sock->h.tcp, sa, connect_cb)) !=
+	    0)
 		return rc;
 	d->holds++;
 	return 0;
@@ -114,7 +113,7 @@ reopen_cb(struct sock *s)
 
 	s->reopen_cb = NULL;
 	s->reopen_arg = NULL;
-	if (d->over) {		/* cancelled meanwhile: the owner waits */
+	if (d->over) { /* cancelled meanwhile: the owner waits */
 		s->ops->closed(s->arg);
 	} else {
 		d->next = ai->ai_next;
@@ -137,8 +136,8 @@ connect_cb(uv_connect_t *req, int status)
 	} else if (status != UV_ECANCELED && !d->over) {
 		if (d->next != NULL) {
 			log_debug("connect to %s %s: %s; trying its next "
-			    "address", d->sock->name, d->to->host,
-			    uv_strerror(status));
+				  "address",
+			    d->sock->name, d->to->host, uv_strerror(status));
 			d->holds++;
 			d->sock->reopen_cb = reopen_cb;
 			d->sock->reopen_arg = d;
@@ -203,7 +202,7 @@ dial_start(struct sock *s, const struct addr *to, unsigned timeout_ms,
 	d->to = to;
 	d->done = done;
 	d->arg = arg;
-	d->holds = 1;	/* the timer, until its close callback */
+	d->holds = 1; /* the timer, until its close callback */
 	uv_timer_init(loop, &d->timer);
 	d->timer.data = d;
 	uv_timer_start(&d->timer, timeout_cb, timeout_ms, 0);
@@ -218,7 +217,7 @@ dial_start(struct sock *s, const struct addr *to, unsigned timeout_ms,
 	}
 	if (to->numeric) {
 		if ((rc = connect_sockaddr(d,
-		    (const struct sockaddr *)&to->sa)) != 0)
+			 (const struct sockaddr *)&to->sa)) != 0)
 			goto fail;
 		return d;
 	}
@@ -228,7 +227,7 @@ dial_start(struct sock *s, const struct addr *to, unsigned timeout_ms,
 	snprintf(port, sizeof(port), "%u", to->port);
 	d->gai.data = d;
 	if ((rc = uv_getaddrinfo(loop, &d->gai, gai_cb, to->host, port,
-	    &hints)) != 0)
+		 &hints)) != 0)
 		goto fail;
 	d->gai_pending = 1;
 	d->holds++;

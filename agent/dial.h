@@ -19,7 +19,7 @@ struct sock;
  * connection refused", "connect to server timed out", ...).  Called once,
  * never after dial_cancel().
  */
-typedef void	(*dial_done_cb)(void *arg, int status, const char *why);
+typedef void (*dial_done_cb)(void *arg, int status, const char *why);
 
 /*
  * dial_start(s, to, timeout_ms, done, arg): open s (set up, not open)
@@ -27,14 +27,14 @@ typedef void	(*dial_done_cb)(void *arg, int status, const char *why);
  * NULL if memory is short.  Every failure, even one met at once, is
  * reported through done() from the loop.
  */
-struct dial	*dial_start(struct sock *s, const struct addr *to,
-		    unsigned timeout_ms, dial_done_cb done, void *arg);
+struct dial *dial_start(struct sock *s, const struct addr *to,
+    unsigned timeout_ms, dial_done_cb done, void *arg);
 
 /*
  * dial_cancel(d): the owner is closing: d reports nothing more.  The
  * owner still calls sock_close() on the sock (if open) and waits for its
  * closed callback before freeing it.
  */
-void		 dial_cancel(struct dial *d);
+void dial_cancel(struct dial *d);
 
 #endif

@@ -24,7 +24,7 @@
 #include "agent/stats.h"
 #include "agent/worker.h"
 
-#define STALL_NS (5ULL * 1000000000)	/* a loop this quiet is stuck */
+#define STALL_NS (5ULL * 1000000000) /* a loop this quiet is stuck */
 
 void
 expo_printf(struct expo_buf *b, const char *fmt, ...)
@@ -34,8 +34,8 @@ expo_printf(struct expo_buf *b, const char *fmt, ...)
 
 	for (;;) {
 		va_start(ap, fmt);
-		n = vsnprintf(b->data ? b->data + b->len : NULL, b->cap - b->len,
-		    fmt, ap);
+		n = vsnprintf(b->data ? b->data + b->len : NULL,
+		    b->cap - b->len, fmt, ap);
 		va_end(ap);
 		if (n < 0 || b->failed)
 			return;
@@ -80,8 +80,7 @@ label(const char *v, char *buf, size_t len)
 }
 
 static void
-family(struct expo_buf *b, const char *name, const char *type,
-    const char *help)
+family(struct expo_buf *b, const char *name, const char *type, const char *help)
 {
 	expo_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -93,8 +92,8 @@ sum(const struct agent *a, size_t i, size_t off)
 	unsigned long long n = 0;
 
 	for (unsigned w = 0; w < a->nworkers; w++)
-		n += stats_get((const _Atomic uint64_t *)(const void *)
-		    ((const char *)&a->workers[w].stats[i] + off));
+		n += stats_get((const _Atomic uint64_t *)(const void
+			*)((const char *)&a->workers[w].stats[i] + off));
 	return n;
 }
 
@@ -137,25 +136,26 @@ hist_of(const struct stats_tunnel *st, int which)
 
 /* histogram: tunnel i's histogram, cumulative over the buckets. */
 static void
-histogram(struct expo_buf *b, const struct agent *a, const char *name,
-    size_t i, int which, const char *labels)
+histogram(struct expo_buf *b, const struct agent *a, const char *name, size_t i,
+    int which, const char *labels)
 {
 	unsigned long long cum = 0;
 	uint64_t sum_ns = 0;
 
 	for (unsigned w = 0; w < a->nworkers; w++)
-		sum_ns += stats_get(&hist_of(&a->workers[w].stats[i],
-		    which)->sum_ns);
+		sum_ns += stats_get(
+		    &hist_of(&a->workers[w].stats[i], which)->sum_ns);
 	for (size_t k = 0; k <= STATS_BUCKETS; k++) {
 		for (unsigned w = 0; w < a->nworkers; w++)
-			cum += stats_get(&hist_of(&a->workers[w].stats[i],
-			    which)->bucket[k]);
+			cum += stats_get(
+			    &hist_of(&a->workers[w].stats[i], which)
+				 ->bucket[k]);
 		if (k < STATS_BUCKETS)
 			expo_printf(b, "%s_bucket{%s,le=\"%g\"} %llu\n", name,
 			    labels, stats_bounds[k], cum);
 		else
-			expo_printf(b, "%s_bucket{%s,le=\"+Inf\"} %llu\n",
-			    name, labels, cum);
+			expo_printf(b, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name,
+			    labels, cum);
 	}
 	expo_printf(b, "%s_sum{%s} %.9f\n%s_count{%s} %llu\n", name, labels,
 	    (double)sum_ns / 1e9, name, labels, cum);
@@ -180,8 +180,8 @@ traffic(struct expo_buf *b, struct agent *a)
 	    "Connections refused, by reason.");
 	for (int r = 0; r < REFUSED_N; r++)
 		per_tunnel_by(b, a, "dbtls_refused_total", "reason",
-		    stats_refusal_name(r), FIELD(refused) + (size_t)r *
-		    sizeof(uint64_t));
+		    stats_refusal_name(r),
+		    FIELD(refused) + (size_t)r * sizeof(uint64_t));
 	family(b, "dbtls_links_open", "gauge",
 	    "TLS connections to or from the other agent (or a TLS peer) "
 	    "open now.");
@@ -217,8 +217,10 @@ timing(struct expo_buf *b, struct agent *a)
 
 		label(a->tunnels[i].cfg->name, l, sizeof(l));
 		for (int t = 0; t < TARGET_N; t++) {
-			snprintf(labels, sizeof(labels), "tunnel=\"%s\","
-			    "target=\"%s\"", l, stats_target_name(t));
+			snprintf(labels, sizeof(labels),
+			    "tunnel=\"%s\","
+			    "target=\"%s\"",
+			    l, stats_target_name(t));
 			histogram(b, a, "dbtls_dial_seconds", i, t, labels);
 		}
 	}
@@ -238,24 +240,27 @@ certificates(struct expo_buf *b, struct agent *a)
 		char l[300], f[4200];
 
 		label(t->name, l, sizeof(l));
-		expo_printf(b, "dbtls_certificate_expiry_timestamp_seconds{"
-		    "tunnel=\"%s\",file=\"%s\"} %lld\n", l, label(t->tls.cert.path,
-		    f, sizeof(f)), (long long)g->cert_until[i]);
-		expo_printf(b, "dbtls_certificate_expiry_timestamp_seconds{"
-		    "tunnel=\"%s\",file=\"%s\"} %lld\n", l, label(t->tls.ca.path,
-		    f, sizeof(f)), (long long)g->ca_until[i]);
+		expo_printf(b,
+		    "dbtls_certificate_expiry_timestamp_seconds{"
+		    "tunnel=\"%s\",file=\"%s\"} %lld\n",
+		    l, label(t->tls.cert.path, f, sizeof(f)),
+		    (long long)g->cert_until[i]);
+		expo_printf(b,
+		    "dbtls_certificate_expiry_timestamp_seconds{"
+		    "tunnel=\"%s\",file=\"%s\"} %lld\n",
+		    l, label(t->tls.ca.path, f, sizeof(f)),
+		    (long long)g->ca_until[i]);
 	}
 	gen_unref(g);
 	family(b, "dbtls_reloads_total", "counter",
 	    "Reloads (SIGHUP or file changes), by result.");
-	expo_printf(b, "dbtls_reloads_total{result=\"ok\"} %llu\n"
+	expo_printf(b,
+	    "dbtls_reloads_total{result=\"ok\"} %llu\n"
 	    "dbtls_reloads_total{result=\"failed\"} %llu\n",
 	    (unsigned long long)stats_get(&stats_process.reloads[1]),
 	    (unsigned long long)stats_get(&stats_process.reloads[0]));
-	family(b, "dbtls_ready", "gauge",
-	    "1 when /readyz answers 200.");
-	expo_printf(b, "dbtls_ready %d\n", expo_readiness(a, why,
-	    sizeof(why)));
+	family(b, "dbtls_ready", "gauge", "1 when /readyz answers 200.");
+	expo_printf(b, "dbtls_ready %d\n", expo_readiness(a, why, sizeof(why)));
 	family(b, "dbtls_build_info", "gauge",
 	    "The version of dbtls and of the OpenSSL it runs on.");
 	expo_printf(b, "dbtls_build_info{version=\"%s\",openssl=\"%s\"} 1\n",
@@ -279,7 +284,8 @@ process(struct expo_buf *b)
 		/* Fields after the command name, which may hold spaces. */
 		if (fgets(line, sizeof(line), f) != NULL &&
 		    (p = strrchr(line, ')')) != NULL)
-			sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+			sscanf(p + 2,
+			    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
 			    "%*u %lu %lu %*d %*d %*d %*d %*d %*d %*u %lu %ld",
 			    &utime, &stime, &vsize, &rss);
 		fclose(f);
@@ -288,7 +294,7 @@ process(struct expo_buf *b)
 		while ((e = readdir(d)) != NULL)
 			fds += e->d_name[0] != '.';
 		closedir(d);
-		fds--;		/* the directory's own */
+		fds--; /* the directory's own */
 	}
 	getrlimit(RLIMIT_NOFILE, &rl);
 	family(b, "process_cpu_seconds_total", "counter",
@@ -302,8 +308,7 @@ process(struct expo_buf *b)
 	family(b, "process_virtual_memory_bytes", "gauge",
 	    "Virtual memory size in bytes.");
 	expo_printf(b, "process_virtual_memory_bytes %lu\n", vsize);
-	family(b, "process_open_fds", "gauge",
-	    "Open file descriptors.");
+	family(b, "process_open_fds", "gauge", "Open file descriptors.");
 	expo_printf(b, "process_open_fds %u\n", fds);
 	family(b, "process_max_fds", "gauge",
 	    "The most file descriptors the process may open.");
@@ -330,8 +335,8 @@ expo_health(struct agent *a, char *why, size_t len)
 		beat = atomic_load(&a->workers[i].beat);
 		now = uv_hrtime();
 		if (now - beat > STALL_NS) {
-			snprintf(why, len, "worker %u has not run for %.1fs",
-			    i, (double)(now - beat) / 1e9);
+			snprintf(why, len, "worker %u has not run for %.1fs", i,
+			    (double)(now - beat) / 1e9);
 			return 0;
 		}
 	}
@@ -347,15 +352,17 @@ expo_readiness(struct agent *a, char *why, size_t len)
 	int ok = 1;
 
 	if (!atomic_load(&a->ready)) {
-		snprintf(why, len, "%s", atomic_load(&a->draining) ?
-		    "draining" : "starting");
+		snprintf(why, len, "%s",
+		    atomic_load(&a->draining) ? "draining" : "starting");
 		return 0;
 	}
 	g = gen_current();
 	for (size_t i = 0; i < g->cfg->ntunnels && ok; i++) {
 		if (g->cert_until[i] <= now) {
-			snprintf(why, len, "tunnel %s: certificate %s has "
-			    "expired", g->cfg->tunnels[i].name,
+			snprintf(why, len,
+			    "tunnel %s: certificate %s has "
+			    "expired",
+			    g->cfg->tunnels[i].name,
 			    g->cfg->tunnels[i].tls.cert.path);
 			ok = 0;
 		}

@@ -39,7 +39,7 @@ not_after(const X509 *x)
 static void
 expiry(SSL_CTX *ctx, time_t *leaf, time_t *ca)
 {
-	STACK_OF(X509_OBJECT) *objs;
+	STACK_OF(X509_OBJECT) * objs;
 
 	*leaf = not_after(SSL_CTX_get0_certificate(ctx));
 	*ca = 0;
@@ -48,8 +48,8 @@ expiry(SSL_CTX *ctx, time_t *leaf, time_t *ca)
 		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
 		time_t t;
 
-		if (x != NULL && (t = not_after(x)) != 0 && (*ca == 0 ||
-		    t < *ca))
+		if (x != NULL && (t = not_after(x)) != 0 &&
+		    (*ca == 0 || t < *ca))
 			*ca = t;
 	}
 }
@@ -62,8 +62,8 @@ gen_load(const char *path, unsigned long id, char *err, size_t len)
 	if (g == NULL || (g->cfg = cfg_load(path, err, len)) == NULL ||
 	    (g->ctx = calloc(g->cfg->ntunnels, sizeof(*g->ctx))) == NULL ||
 	    (g->cert_until = calloc(g->cfg->ntunnels, sizeof(time_t))) ==
-	    NULL || (g->ca_until = calloc(g->cfg->ntunnels, sizeof(time_t)))
-	    == NULL) {
+		NULL ||
+	    (g->ca_until = calloc(g->cfg->ntunnels, sizeof(time_t))) == NULL) {
 		if (g != NULL && g->cfg != NULL)
 			snprintf(err, len, "%s: out of memory", path);
 		if (g != NULL)
@@ -86,7 +86,7 @@ gen_load(const char *path, unsigned long id, char *err, size_t len)
 			 * OpenSSL's locked internal cache. */
 			SSL_CTX_set_session_cache_mode(g->ctx[i],
 			    SSL_SESS_CACHE_CLIENT |
-			    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+				SSL_SESS_CACHE_NO_INTERNAL_STORE);
 			SSL_CTX_sess_set_new_cb(g->ctx[i], link_new_session_cb);
 		}
 	}

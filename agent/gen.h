@@ -18,12 +18,12 @@
 #include "common/cfg.h"
 
 struct gen {
-	atomic_int	 refs;
-	unsigned long	 id;
-	struct cfg	*cfg;
-	SSL_CTX		**ctx;	/* one per tunnel, same order as cfg */
-	time_t		 *cert_until;	/* per tunnel: the leaf's notAfter */
-	time_t		 *ca_until;	/* the earliest notAfter in ca */
+	atomic_int refs;
+	unsigned long id;
+	struct cfg *cfg;
+	SSL_CTX **ctx;	    /* one per tunnel, same order as cfg */
+	time_t *cert_until; /* per tunnel: the leaf's notAfter */
+	time_t *ca_until;   /* the earliest notAfter in ca */
 };
 
 /*
@@ -31,21 +31,20 @@ struct gen {
  * TLS context.  Returns a generation holding one reference, or NULL with
  * "file:line: what" in err.
  */
-struct gen	*gen_load(const char *path, unsigned long id, char *err,
-		    size_t len);
+struct gen *gen_load(const char *path, unsigned long id, char *err, size_t len);
 /* gen_ref / gen_unref: take and drop a reference; the last frees it. */
-struct gen	*gen_ref(struct gen *g);
-void		 gen_unref(struct gen *g);
+struct gen *gen_ref(struct gen *g);
+void gen_unref(struct gen *g);
 
 /*
  * gen_current() returns a reference to the generation in force (from any
  * thread); gen_install(g) makes g current, taking over the caller's
  * reference, and drops the one on the previous generation.
  */
-struct gen	*gen_current(void);
-void		 gen_install(struct gen *g);
+struct gen *gen_current(void);
+void gen_install(struct gen *g);
 
 /* gen_stale(g): 1 if a reload has replaced g since, else 0. */
-int		 gen_stale(const struct gen *g);
+int gen_stale(const struct gen *g);
 
 #endif

@@ -31,17 +31,19 @@ verify_peer(struct link *l)
 
 	allow_identity(cert, l->ident, sizeof(l->ident));
 	allow_serial(cert, l->serial, sizeof(l->serial));
-	if (cert == NULL) {	/* verification demands one; be sure */
+	if (cert == NULL) { /* verification demands one; be sure */
 		link_refused(l, REFUSED_NO_CERTIFICATE);
 		link_end(l, 0, 0, "%s presented no certificate",
 		    link_peer_name(l));
 		return -1;
 	}
-	if (l->cfg->has_allow && !allow_match(&l->cfg->allow, cert, why,
-	    sizeof(why))) {
+	if (l->cfg->has_allow &&
+	    !allow_match(&l->cfg->allow, cert, why, sizeof(why))) {
 		link_refused(l, REFUSED_NOT_ALLOWED);
-		link_end(l, 0, 0, "%s certificate is not allowed: it carries "
-		    "%s", link_peer_name(l), why);
+		link_end(l, 0, 0,
+		    "%s certificate is not allowed: it carries "
+		    "%s",
+		    link_peer_name(l), why);
 		return -1;
 	}
 	if (l->direct_tls) {
@@ -51,7 +53,8 @@ verify_peer(struct link *l)
 		SSL_get0_alpn_selected(ssl, &alpn, &len);
 		if (len == 0) {
 			link_refused(l, REFUSED_PROTOCOL);
-			link_end(l, 0, 0, "direct TLS without ALPN "
+			link_end(l, 0, 0,
+			    "direct TLS without ALPN "
 			    "\"postgresql\" refused");
 			return -1;
 		}
@@ -81,10 +84,9 @@ done(struct link *l)
 	l->handshaken_at = uv_now(&l->w->loop);
 	if (verify_peer(l) != 0)
 		return;
-	stats_add(&l->st->handshakes[SSL_session_reused(tlsio_ssl(l->tio))],
-	    1);
-	l->peer_until = peer_until(SSL_get0_peer_certificate(
-	    tlsio_ssl(l->tio)));
+	stats_add(&l->st->handshakes[SSL_session_reused(tlsio_ssl(l->tio))], 1);
+	l->peer_until = peer_until(
+	    SSL_get0_peer_certificate(tlsio_ssl(l->tio)));
 	if (recheck_keep(&l->peer_cert, tlsio_ssl(l->tio)) != 0) {
 		link_end(l, 0, 0, "out of memory");
 		return;
@@ -95,8 +97,10 @@ done(struct link *l)
 	    memcmp(alpn, TLSCTX_ALPN_DBTLS, len) == 0;
 	if (l->streams && !tlsio_offloaded(l->tio)) {
 		link_refused(l, REFUSED_PROTOCOL);
-		link_end(l, 0, 0, "%s agreed on %s, but the records stayed "
-		    "with OpenSSL", link_peer_name(l), TLSCTX_ALPN_DBTLS);
+		link_end(l, 0, 0,
+		    "%s agreed on %s, but the records stayed "
+		    "with OpenSSL",
+		    link_peer_name(l), TLSCTX_ALPN_DBTLS);
 		return;
 	}
 	link_ready(l);
@@ -117,8 +121,8 @@ progress(struct link *l)
 		allow_serial(peer, l->serial, sizeof(l->serial));
 		link_refused(l, REFUSED_HANDSHAKE);
 		link_end(l, 0, 0, "TLS handshake with %s failed: %s",
-		    link_peer_name(l), rc == TLSIO_CLOSED ? "peer closed" :
-		    tlsio_error(l->tio));
+		    link_peer_name(l),
+		    rc == TLSIO_CLOSED ? "peer closed" : tlsio_error(l->tio));
 		return;
 	}
 	done(l);
@@ -148,8 +152,8 @@ start_tls(struct link *l)
 	const struct tlsio_sink sink = { tls_room_cb, tls_commit_cb, l };
 	SSL *ssl;
 
-	if ((l->tio = tlsio_new(l->gen->ctx[l->t->index], !l->client,
-	    &sink)) == NULL) {
+	if ((l->tio = tlsio_new(l->gen->ctx[l->t->index], !l->client, &sink)) ==
+	    NULL) {
 		link_end(l, 0, 0, "out of memory");
 		return -1;
 	}
@@ -189,7 +193,8 @@ negotiated_client(struct link *l, const uint8_t *p, size_t n)
 	case 'S':
 		if (n > 1) {
 			link_refused(l, REFUSED_PROTOCOL);
-			link_end(l, 0, 0, "server sent bytes after 'S' before "
+			link_end(l, 0, 0,
+			    "server sent bytes after 'S' before "
 			    "the TLS handshake; refused (CVE-2021-23222 "
 			    "class)");
 			return;
@@ -199,12 +204,14 @@ negotiated_client(struct link *l, const uint8_t *p, size_t n)
 		return;
 	case 'N':
 		link_refused(l, REFUSED_PLAINTEXT);
-		link_end(l, 0, 0, "server refused TLS (answered 'N'); dbtls "
+		link_end(l, 0, 0,
+		    "server refused TLS (answered 'N'); dbtls "
 		    "never falls back to plaintext");
 		return;
 	case 'E':
 		link_refused(l, REFUSED_PROTOCOL);
-		link_end(l, 0, 0, "server answered the SSLRequest with an "
+		link_end(l, 0, 0,
+		    "server answered the SSLRequest with an "
 		    "error");
 		return;
 	default:
@@ -247,13 +254,15 @@ negotiated_server(struct link *l, const uint8_t *p, size_t n)
 	case PG_GSSENCREQUEST:
 		if (n > 0) {
 			link_refused(l, REFUSED_PROTOCOL);
-			link_end(l, 0, 0, "client sent bytes after its %s "
+			link_end(l, 0, 0,
+			    "client sent bytes after its %s "
 			    "before our answer; refused (CVE-2021-23214 "
-			    "class)", pgwire_first_name(k));
+			    "class)",
+			    pgwire_first_name(k));
 			return;
 		}
 		l->nsniff = 0;
-		if (k == PG_GSSENCREQUEST) {	/* libpq then asks for SSL */
+		if (k == PG_GSSENCREQUEST) { /* libpq then asks for SSL */
 			answer(l, "N", 1);
 			return;
 		}
@@ -271,12 +280,14 @@ negotiated_server(struct link *l, const uint8_t *p, size_t n)
 			link_end(l, 0, 0, "out of memory");
 		return;
 	case PG_STARTUP:
-		len = pgwire_error(err, sizeof(err), "28000", "this server "
+		len = pgwire_error(err, sizeof(err), "28000",
+		    "this server "
 		    "requires TLS: connect with sslmode=verify-full and a "
 		    "client certificate, or through a dbtls client agent");
 		link_refused(l, REFUSED_PLAINTEXT);
 		if (answer(l, err, len) == 0)
-			link_end(l, 0, 0, "plaintext StartupMessage refused: "
+			link_end(l, 0, 0,
+			    "plaintext StartupMessage refused: "
 			    "TLS is required");
 		return;
 	default:
@@ -316,7 +327,7 @@ handshake_feed(struct link *l, const char *p, size_t n)
 			negotiated_server(l, (const uint8_t *)p, n);
 		return;
 	}
-	tlsio_feed(l->tio, p, n);	/* lent until tlsio_feed_end */
+	tlsio_feed(l->tio, p, n); /* lent until tlsio_feed_end */
 	progress(l);
 	if (l->state != LINK_CLOSING && tlsio_feed_end(l->tio) != 0)
 		link_end(l, 0, 0, "out of memory");

@@ -16,9 +16,9 @@ struct link;
  * send the SSLRequest (client postgresql) or wait for the client's, or
  * start TLS.
  */
-void	handshake_begin(struct link *l);
+void handshake_begin(struct link *l);
 
 /* handshake_feed(l, p, n): bytes from the peer before READY (lent). */
-void	handshake_feed(struct link *l, const char *p, size_t n);
+void handshake_feed(struct link *l, const char *p, size_t n);
 
 #endif

@@ -38,12 +38,10 @@
 #include "agent/link_impl.h"
 #include "agent/recheck.h"
 
-#define REUSE_MAX_AGE_MS	600000	/* a link's life for new streams */
+#define REUSE_MAX_AGE_MS 600000 /* a link's life for new streams */
 
-static const char *const state_names[] = {
-	"dialing", "negotiating", "handshake", "ready", "retiring", "closing",
-};
-
+static const char *const state_names[] = { "dialing", "negotiating",
+	"handshake", "ready", "retiring", "closing" };
 
 void
 link_log(struct link *l, enum log_level lvl, const char *fmt, ...)
@@ -134,14 +132,15 @@ link_end(struct link *l, int retry, int detach, const char *fmt, ...)
 	/* A server link that never got as far as a stream is worth an
 	 * info line (who tried, why it failed); the rest is the streams'. */
 	lvl = !l->client && l->state < LINK_READY ? LOG_LVL_INFO :
-	    LOG_LVL_DEBUG;
+						    LOG_LVL_DEBUG;
 	tls_desc(l, tls, sizeof(tls));
-	link_log(l, lvl, "close identity=%s serial=%s tls=%s streams=%u "
-	    "duration=%.3fs state=%s reason=%s", log_quote(qid, sizeof(qid),
-	    l->ident[0] ? l->ident : "-"), l->serial[0] ? l->serial : "-",
-	    tls, l->uses + (l->u != NULL), (double)(uv_now(&l->w->loop) -
-	    l->started) / 1000.0, state_names[l->state], log_quote(qreason,
-	    sizeof(qreason), reason));
+	link_log(l, lvl,
+	    "close identity=%s serial=%s tls=%s streams=%u "
+	    "duration=%.3fs state=%s reason=%s",
+	    log_quote(qid, sizeof(qid), l->ident[0] ? l->ident : "-"),
+	    l->serial[0] ? l->serial : "-", tls, l->uses + (l->u != NULL),
+	    (double)(uv_now(&l->w->loop) - l->started) / 1000.0,
+	    state_names[l->state], log_quote(qreason, sizeof(qreason), reason));
 	l->state = LINK_CLOSING;
 	l->u = NULL;
 	if (u != NULL)
@@ -216,7 +215,7 @@ link_retire(struct link *l, const char *why)
 	if (l->state == LINK_CLOSING || l->state == LINK_RETIRING)
 		return;
 	if (l->client && l->hooks->gone != NULL)
-		l->hooks->gone(l);	/* out of the pool */
+		l->hooks->gone(l); /* out of the pool */
 	link_log(l, LOG_LVL_DEBUG, "retiring after %u stream(s): %s", l->uses,
 	    why);
 	snprintf(l->retiring, sizeof(l->retiring), "%s", why);
@@ -238,8 +237,8 @@ link_retire_done(struct link *l)
 int
 link_aged(const struct link *l)
 {
-	return !l->client && uv_now(&l->w->loop) - l->handshaken_at >
-	    REUSE_MAX_AGE_MS;
+	return !l->client &&
+	    uv_now(&l->w->loop) - l->handshaken_at > REUSE_MAX_AGE_MS;
 }
 
 int
@@ -268,8 +267,7 @@ link_drop_stale(struct worker *w)
 static int
 peer_fails(struct link *l, const struct gen *g, char *why, size_t len)
 {
-	if (l->tio == NULL || l->handshaken_at == 0 ||
-	    l->state == LINK_CLOSING)
+	if (l->tio == NULL || l->handshaken_at == 0 || l->state == LINK_CLOSING)
 		return 0;
 	return !recheck_peer(&l->peer_cert, g, l->t->index, why, len);
 }
@@ -279,9 +277,11 @@ end_peer(struct link *l, const char *what, const char *why)
 {
 	char qid[330];
 
-	link_log(l, LOG_LVL_WARNING, "%s identity=%s: %s; closing it and the "
-	    "app connections it carries", what, log_quote(qid, sizeof(qid),
-	    l->ident[0] ? l->ident : "-"), why);
+	link_log(l, LOG_LVL_WARNING,
+	    "%s identity=%s: %s; closing it and the "
+	    "app connections it carries",
+	    what, log_quote(qid, sizeof(qid), l->ident[0] ? l->ident : "-"),
+	    why);
 	link_end(l, 0, 0, "%s: %s", what, why);
 }
 
@@ -355,7 +355,7 @@ timer_cb(uv_timer_t *timer)
 
 	switch (l->state) {
 	case LINK_DIALING:
-		return;		/* the dial has its own timeout */
+		return; /* the dial has its own timeout */
 	case LINK_NEGOTIATING:
 	case LINK_HANDSHAKE:
 		link_refused(l, REFUSED_TIMEOUT);
@@ -364,12 +364,13 @@ timer_cb(uv_timer_t *timer)
 	case LINK_READY:
 		if (l->streams && l->mux.state == MUX_OPENING)
 			link_end(l, 1, 0, "the server did not answer OPEN");
-		else if (l->streams && (l->mux.state == MUX_ABORT_SENT ||
-		    l->mux.state == MUX_ABORT_WAIT))
+		else if (l->streams &&
+		    (l->mux.state == MUX_ABORT_SENT ||
+			l->mux.state == MUX_ABORT_WAIT))
 			link_end(l, 0, 0, "%s did not answer ABORT",
 			    link_peer_name(l));
 		else if (l->u != NULL)
-			return;		/* a stream's own timers rule */
+			return; /* a stream's own timers rule */
 		else if (l->client)
 			link_end(l, 0, 0, "kept connection unused for %u s",
 			    POOL_MAX_AGE_MS / 1000);
@@ -401,13 +402,13 @@ link_ready(struct link *l)
 			carry_idle(l);
 		}
 	} else if (l->client && l->u == NULL) {
-		carry_idle(l);	/* prewarmed: the first app takes it */
+		carry_idle(l); /* prewarmed: the first app takes it */
 	} else {
 		l->used = 1;
 		carry_start(l);
 	}
 	if (l->state != LINK_CLOSING)
-		carry_records(l);	/* what came with the handshake */
+		carry_records(l); /* what came with the handshake */
 }
 
 int
@@ -422,7 +423,7 @@ link_new_session_cb(SSL *ssl, SSL_SESSION *sess)
 	SSL_SESSION_free(*slot);
 	*slot = sess;
 	l->w->session_gen[l->t->index] = l->gen->id;
-	return 1;	/* we keep the reference */
+	return 1; /* we keep the reference */
 }
 
 /* ------------------------------------------------------------ socket */
@@ -436,7 +437,7 @@ sock_data(void *arg, const char *p, size_t n)
 		handshake_feed(l, p, n);
 		return;
 	}
-	tlsio_feed(l->tio, p, n);	/* lent until tlsio_feed_end */
+	tlsio_feed(l->tio, p, n); /* lent until tlsio_feed_end */
 	carry_records(l);
 	if (l->state != LINK_CLOSING && tlsio_feed_end(l->tio) != 0)
 		link_end(l, 0, 0, "out of memory");
@@ -449,8 +450,10 @@ sock_eof(void *arg)
 	char why[200];
 
 	if (l->state == LINK_READY && !tlsio_peer_closed(l->tio)) {
-		snprintf(why, sizeof(why), "%s ended TCP without close_notify: "
-		    "truncated", link_peer_name(l));
+		snprintf(why, sizeof(why),
+		    "%s ended TCP without close_notify: "
+		    "truncated",
+		    link_peer_name(l));
 		carry_truncated(l, why);
 		return;
 	}
@@ -492,7 +495,11 @@ sock_shut_done(void *arg)
 }
 
 static const struct sock_ops link_sock_ops = {
-	sock_data, sock_eof, sock_failed, sock_written, sock_shut_done,
+	sock_data,
+	sock_eof,
+	sock_failed,
+	sock_written,
+	sock_shut_done,
 	sock_closed,
 };
 
@@ -505,12 +512,12 @@ link_attach(struct link *l, const struct link_user *u, void *arg)
 	l->uarg = arg;
 	l->paused = 0;
 	if (l->state != LINK_READY || !l->client)
-		return;		/* link_ready() or start() goes on */
+		return; /* link_ready() or start() goes on */
 	if (l->streams) {
 		link_timer_set(l, l->cfg->handshake_timeout_ms);
 		carry_event(l, MUX_EV_ATTACH, NULL);
 	} else {
-		l->used = 1;	/* a prewarmed one-stream link */
+		l->used = 1; /* a prewarmed one-stream link */
 		carry_start(l);
 	}
 }
@@ -568,7 +575,7 @@ link_stream_closed(struct link *l)
 {
 	l->u = NULL;
 	l->uses++;
-	if (l->paused)		/* what still comes is the link's to read */
+	if (l->paused) /* what still comes is the link's to read */
 		link_pause(l, 0);
 	if (l->state == LINK_CLOSING)
 		return;
@@ -607,8 +614,8 @@ link_describe(struct link *l, char *buf, size_t len)
 	tls_desc(l, tls, sizeof(tls));
 	snprintf(buf, len, "identity=%s serial=%s tls=%s link=%llu use=%u",
 	    log_quote(qid, sizeof(qid), l->ident[0] ? l->ident : "-"),
-	    l->serial[0] ? l->serial : "-", tls,
-	    (unsigned long long)l->id, l->uses + 1);
+	    l->serial[0] ? l->serial : "-", tls, (unsigned long long)l->id,
+	    l->uses + 1);
 }
 
 const char *
@@ -670,8 +677,8 @@ link_new(struct worker *w, struct tunnel *t, const struct link_hooks *hooks)
 	l->st = &w->stats[t->index];
 	stats_add(&l->st->links_open, 1);
 	snprintf(l->peer, sizeof(l->peer), "-");
-	sock_setup(&l->sock, w, &link_sock_ops, l, l->client ? "server" :
-	    "peer");
+	sock_setup(&l->sock, w, &link_sock_ops, l,
+	    l->client ? "server" : "peer");
 	uv_timer_init(&w->loop, &l->timer);
 	l->timer.data = l;
 	if ((l->next = w->links) != NULL)
@@ -711,7 +718,7 @@ link_dial(struct worker *w, struct tunnel *t, const struct link_hooks *hooks)
 	l->state = LINK_DIALING;
 	l->dial_ns = uv_hrtime();
 	if ((l->dial = dial_start(&l->sock, &l->cfg->connect,
-	    l->cfg->connect_timeout_ms, connected_cb, l)) == NULL) {
+		 l->cfg->connect_timeout_ms, connected_cb, l)) == NULL) {
 		link_end(l, 0, 0, "out of memory");
 		return NULL;
 	}

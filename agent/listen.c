@@ -32,8 +32,7 @@ unix_prepare(const char *path, const char *what)
 }
 
 static int
-listen_unix(const char *path, const char *what, int mode, uid_t uid,
-    gid_t gid)
+listen_unix(const char *path, const char *what, int mode, uid_t uid, gid_t gid)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd;
@@ -47,7 +46,8 @@ listen_unix(const char *path, const char *what, int mode, uid_t uid,
 	/* Before listen(): nobody connects under the umask's mode. */
 	if (mode >= 0 && chmod(path, (mode_t)mode) != 0)
 		fatal("%s: chmod unix:%s", what, path);
-	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) != 0)
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+	    chown(path, uid, gid) != 0)
 		fatal("%s: chown unix:%s", what, path);
 	return fd;
 }
@@ -80,8 +80,8 @@ listen_tcp(const char *host, unsigned short *port, const char *what)
 
 		getsockname(fd, (struct sockaddr *)&ss, &len);
 		*port = ntohs(ss.ss_family == AF_INET6 ?
-		    ((struct sockaddr_in6 *)&ss)->sin6_port :
-		    ((struct sockaddr_in *)&ss)->sin_port);
+			((struct sockaddr_in6 *)&ss)->sin6_port :
+			((struct sockaddr_in *)&ss)->sin_port);
 	}
 	freeaddrinfo(res);
 	return fd;

@@ -17,7 +17,7 @@
  * (a live one is refused), then given mode, uid and gid (-1: leave) before
  * anyone can connect.  what names it in errors ("tunnel \"pg\"").
  */
-int	listen_open(const struct addr *a, unsigned short *port,
-	    const char *what, int mode, uid_t uid, gid_t gid);
+int listen_open(const struct addr *a, unsigned short *port, const char *what,
+    int mode, uid_t uid, gid_t gid);
 
 #endif

@@ -127,8 +127,8 @@ open_listeners(struct tunnel *t, unsigned nworkers)
 		}
 	}
 	if (c->listen.kind == ADDR_UNIX)
-		log_info("tunnel=%s %s %s listening on unix:%s, to %s",
-		    c->name, cfg_mode_name(c->mode), cfg_proto_name(c->proto),
+		log_info("tunnel=%s %s %s listening on unix:%s, to %s", c->name,
+		    cfg_mode_name(c->mode), cfg_proto_name(c->proto),
 		    c->listen.path, addr_format(&c->connect, to, sizeof(to)));
 	else
 		log_info("tunnel=%s %s %s listening on %s%s%s:%u, to %s",
@@ -194,10 +194,12 @@ warn_remote_db(const struct cfg *c)
 		const struct cfg_tunnel *t = &c->tunnels[i];
 
 		if (t->mode == CFG_MODE_SERVER && !addr_is_local(&t->connect))
-			log_warnx("%s:%d: tunnel \"%s\": connect = \"%s\" is "
+			log_warnx(
+			    "%s:%d: tunnel \"%s\": connect = \"%s\" is "
 			    "not loopback or a unix socket: the plaintext to "
-			    "the database leaves this host", c->path, t->line,
-			    t->name, addr_format(&t->connect, to, sizeof(to)));
+			    "the database leaves this host",
+			    c->path, t->line, t->name,
+			    addr_format(&t->connect, to, sizeof(to)));
 	}
 }
 
@@ -255,7 +257,8 @@ drain_tick_cb(uv_timer_t *timer)
 		stop_all();
 	} else if (spent >= drain_timeout_ms) {
 		log_info("drain timed out after %.1fs: closing %u app "
-		    "connection(s)", (double)spent / 1000, open);
+			 "connection(s)",
+		    (double)spent / 1000, open);
 		stop_all();
 	}
 }
@@ -286,12 +289,13 @@ signal_cb(uv_signal_t *h, int signum)
 		stop_all();
 		return;
 	}
-	atomic_store(&agent.ready, 0);	/* /readyz fails from now on */
+	atomic_store(&agent.ready, 0); /* /readyz fails from now on */
 	atomic_store(&agent.draining, 1);
 	drain_started = uv_now(h->loop);
 	log_info("%s: draining: %u app connection(s) open, for up to %.1fs "
-	    "(a second signal stops at once)", strsignal(signum),
-	    atomic_load(&agent.streams), (double)drain_timeout_ms / 1000);
+		 "(a second signal stops at once)",
+	    strsignal(signum), atomic_load(&agent.streams),
+	    (double)drain_timeout_ms / 1000);
 	for (unsigned i = 0; i < agent.nworkers; i++)
 		worker_drain(&agent.workers[i]);
 	uv_timer_start(&drain_timer, drain_tick_cb, 0, 50);
@@ -359,9 +363,10 @@ main(int argc, char **argv)
 		if (privdrop_check(agent.first->cfg, err, sizeof(err)) != 0)
 			fatalx("%s", err);
 		printf("ok: %s: %zu tunnel(s), certificates and keys load%s%s"
-		    "\n", path, agent.ntunnels, agent.first->cfg->user ?
-		    ", and user " : "", agent.first->cfg->user ?
-		    agent.first->cfg->user : "");
+		       "\n",
+		    path, agent.ntunnels,
+		    agent.first->cfg->user ? ", and user " : "",
+		    agent.first->cfg->user ? agent.first->cfg->user : "");
 		if (agent.first->cfg->user != NULL && geteuid() == 0)
 			printf("ok: user %s can read them\n",
 			    agent.first->cfg->user);
@@ -369,10 +374,10 @@ main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
-	agent.nworkers = agent.first->cfg->workers ?
-	    agent.first->cfg->workers : uv_available_parallelism();
-	if ((agent.workers = calloc(agent.nworkers,
-	    sizeof(*agent.workers))) == NULL)
+	agent.nworkers = agent.first->cfg->workers ? agent.first->cfg->workers :
+						     uv_available_parallelism();
+	if ((agent.workers = calloc(agent.nworkers, sizeof(*agent.workers))) ==
+	    NULL)
 		fatal("calloc");
 	for (size_t i = 0; i < agent.ntunnels; i++)
 		open_listeners(&agent.tunnels[i], agent.nworkers);
@@ -415,7 +420,8 @@ main(int argc, char **argv)
 	    DBTLS_VERSION, agent.ntunnels, agent.nworkers);
 	/* Every listener is bound and listening, all TLS material loaded. */
 	notify_send("READY=1\nMAINPID=%ld\nSTATUS=serving %zu tunnel(s) with "
-	    "%u worker(s)", (long)getpid(), agent.ntunnels, agent.nworkers);
+		    "%u worker(s)",
+	    (long)getpid(), agent.ntunnels, agent.nworkers);
 	uv_timer_init(loop, &watchdog_timer);
 	if (notify_watchdog_ms() > 0)
 		uv_timer_start(&watchdog_timer, watchdog_cb, 0,
@@ -423,7 +429,7 @@ main(int argc, char **argv)
 
 	uv_run(loop, UV_RUN_DEFAULT);
 
-	metrics_stop();		/* it reads the workers' counters */
+	metrics_stop(); /* it reads the workers' counters */
 	for (unsigned i = 0; i < agent.nworkers; i++)
 		worker_join(&agent.workers[i]);
 	for (size_t i = 0; i < agent.ntunnels; i++) {

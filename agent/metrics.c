@@ -20,10 +20,11 @@
 #include "agent/metrics.h"
 #include "agent/worker.h"
 
-#define MAX_SCRAPES	8		/* connections at once */
-#define SCRAPE_TIMEOUT_S 10		/* a connection idle this long closes */
-#define SCRAPE_LIFE_NS	(10ULL * 1000000000)	/* and one this old, idle or not */
-#define REQUEST_MEMORY	(16 * 1024)	/* headers and all, per request */
+#define MAX_SCRAPES	 8  /* connections at once */
+#define SCRAPE_TIMEOUT_S 10 /* a connection idle this long closes */
+/* and one this old, idle or not */
+#define SCRAPE_LIFE_NS	 (10ULL * 1000000000)
+#define REQUEST_MEMORY	 (16 * 1024) /* headers and all, per request */
 
 /*
  * The connections open, so that metrics_reap can end the ones older than
@@ -32,8 +33,8 @@
  * only ever reach that socket, however MHD orders its own close.
  */
 static struct scrape {
-	int		 fd;	/* the dup, or -1 */
-	uint64_t	 since;
+	int fd; /* the dup, or -1 */
+	uint64_t since;
 } scrapes[MAX_SCRAPES];
 static uv_mutex_t scrapes_lock;
 
@@ -49,7 +50,8 @@ on_connection(void *cls, struct MHD_Connection *c, void **ctx,
 	(void)cls;
 	uv_mutex_lock(&scrapes_lock);
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
 		for (size_t i = 0; i < MAX_SCRAPES && ci != NULL; i++) {
 			if (scrapes[i].fd < 0) {
 				scrapes[i].fd = fcntl(ci->connect_fd,
@@ -77,8 +79,8 @@ metrics_reap(void)
 		return;
 	uv_mutex_lock(&scrapes_lock);
 	for (size_t i = 0; i < MAX_SCRAPES; i++)
-		if (scrapes[i].fd >= 0 && now - scrapes[i].since >
-		    SCRAPE_LIFE_NS)
+		if (scrapes[i].fd >= 0 &&
+		    now - scrapes[i].since > SCRAPE_LIFE_NS)
 			shutdown(scrapes[i].fd, SHUT_RDWR);
 	uv_mutex_unlock(&scrapes_lock);
 }
@@ -133,14 +135,14 @@ text(struct MHD_Connection *c, unsigned status, const char *msg)
 	int n = snprintf(body, sizeof(body), "%s\n", msg);
 
 	return reply(c, status, "text/plain; charset=utf-8", body,
-	    n < 0 ? 0 : (size_t)n < sizeof(body) ? (size_t)n :
-	    sizeof(body) - 1);
+	    n < 0			 ? 0 :
+		(size_t)n < sizeof(body) ? (size_t)n :
+					   sizeof(body) - 1);
 }
 
 static enum MHD_Result
-handle(void *cls, struct MHD_Connection *c, const char *url,
-    const char *method, const char *version, const char *upload,
-    size_t *upload_len, void **req)
+handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+    const char *version, const char *upload, size_t *upload_len, void **req)
 {
 	static int seen;
 	struct agent *a = cls;
@@ -150,23 +152,30 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 
 	(void)version;
 	(void)upload;
-	if (*req == NULL) {	/* headers only so far: answer at the next */
+	if (*req == NULL) { /* headers only so far: answer at the next */
 		*req = &seen;
 		return MHD_YES;
 	}
-	if (*upload_len != 0) {	/* a body nobody asked for: drop it */
+	if (*upload_len != 0) { /* a body nobody asked for: drop it */
 		*upload_len = 0;
 		return MHD_YES;
 	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-		return text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD");
+		return text(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "only GET and HEAD");
 	if (strcmp(url, "/healthz") == 0)
-		return text(c, expo_health(a, why, sizeof(why)) ?
-		    MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, why);
+		return text(c,
+		    expo_health(a, why, sizeof(why)) ?
+			MHD_HTTP_OK :
+			MHD_HTTP_SERVICE_UNAVAILABLE,
+		    why);
 	if (strcmp(url, "/readyz") == 0)
-		return text(c, expo_readiness(a, why, sizeof(why)) ?
-		    MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, why);
+		return text(c,
+		    expo_readiness(a, why, sizeof(why)) ?
+			MHD_HTTP_OK :
+			MHD_HTTP_SERVICE_UNAVAILABLE,
+		    why);
 	if (strcmp(url, "/metrics") != 0)
 		return text(c, MHD_HTTP_NOT_FOUND,
 		    "not found: try /metrics, /healthz or /readyz");
@@ -174,8 +183,10 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	if (b.failed)
 		rc = text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	else
-		rc = reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; "
-		    "charset=utf-8", b.data, b.len);
+		rc = reply(c, MHD_HTTP_OK,
+		    "text/plain; version=0.0.4; "
+		    "charset=utf-8",
+		    b.data, b.len);
 	expo_free(&b);
 	return rc;
 }
@@ -206,14 +217,13 @@ metrics_start(struct agent *a, int fd, char *err, size_t len)
 	for (size_t i = 0; i < MAX_SCRAPES; i++)
 		scrapes[i].fd = -1;
 	daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, a,
-	    MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+	    0, NULL, NULL, handle, a, MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_SCRAPES,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SCRAPE_TIMEOUT_S,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)REQUEST_MEMORY,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
-	    MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL, MHD_OPTION_END);
 	if (daemon_ == NULL) {
 		snprintf(err, len, "metrics: libmicrohttpd would not start");
 		return -1;

@@ -46,7 +46,7 @@ notify_init(void)
 	addr.sun_family = AF_UNIX;
 	memcpy(addr.sun_path, path, n);
 	if (path[0] == '@')
-		addr.sun_path[0] = '\0';	/* abstract: no trailing NUL */
+		addr.sun_path[0] = '\0'; /* abstract: no trailing NUL */
 	addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n +
 	    (path[0] == '/'));
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
@@ -70,7 +70,8 @@ notify_send(const char *fmt, ...)
 	if (n <= 0 || (size_t)n >= sizeof(msg))
 		return;
 	if (sendto(fd, msg, (size_t)n, MSG_NOSIGNAL, (struct sockaddr *)&addr,
-	    addr_len) < 0 && errno != EAGAIN)
+		addr_len) < 0 &&
+	    errno != EAGAIN)
 		log_warn("notify: %.*s", (int)strcspn(msg, "\n"), msg);
 }
 

@@ -11,14 +11,13 @@
  * notify_init(): read $NOTIFY_SOCKET and $WATCHDOG_USEC (then unset
  * them, so that no child inherits them).  Call once, early.
  */
-void		notify_init(void);
+void notify_init(void);
 
 /* notify_send(fmt, ...): one datagram of "KEY=value" lines; best effort. */
-void		notify_send(const char *fmt, ...)
-		    __attribute__((format(printf, 1, 2)));
+void notify_send(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* notify_watchdog_ms(): how often to send WATCHDOG=1 (half of what the
  * manager asked), or 0 if it did not ask. */
-unsigned	notify_watchdog_ms(void);
+unsigned notify_watchdog_ms(void);
 
 #endif

@@ -52,7 +52,7 @@ pgwire_classify(const uint8_t *p, size_t n)
 			return PG_NEED_MORE;
 		return p[1] == 0x03 ? PG_TLS_DIRECT : PG_BAD;
 	}
-	if (p[0] != 0)	/* a length of 16 MiB or more */
+	if (p[0] != 0) /* a length of 16 MiB or more */
 		return PG_BAD;
 	if (n < 8)
 		return PG_NEED_MORE;
@@ -65,7 +65,8 @@ pgwire_classify(const uint8_t *p, size_t n)
 		return len == 8 ? PG_GSSENCREQUEST : PG_BAD;
 	case PGWIRE_CANCEL_CODE:
 		return len >= PGWIRE_MIN_CANCEL && len <= PGWIRE_MAX_CANCEL ?
-		    PG_CANCEL : PG_BAD;
+		    PG_CANCEL :
+		    PG_BAD;
 	}
 	if (code >> 16 == 3 && len > 8 && len <= PGWIRE_MAX_STARTUP)
 		return PG_STARTUP;
@@ -91,7 +92,9 @@ size_t
 pgwire_error(uint8_t *buf, size_t cap, const char *sqlstate, const char *msg)
 {
 	const char *fields[][2] = {
-		{ "S", "FATAL" }, { "V", "FATAL" }, { "C", sqlstate },
+		{ "S", "FATAL" },
+		{ "V", "FATAL" },
+		{ "C", sqlstate },
 		{ "M", msg },
 	};
 	size_t n = 5;

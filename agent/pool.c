@@ -11,7 +11,7 @@
 #include "agent/worker.h"
 #include "agent/pool.h"
 
-#define POOL_MAX	64	/* kept per worker and tunnel */
+#define POOL_MAX 64 /* kept per worker and tunnel */
 
 static struct pool *
 pool_of(struct link *l)

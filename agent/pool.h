@@ -13,9 +13,9 @@ struct worker;
 
 /* Kept links of one client tunnel in one worker. */
 struct pool {
-	struct link	*ready;		/* handshaken, waiting for an app */
-	unsigned	 nready;
-	unsigned	 npending;	/* prewarm: not handshaken yet */
+	struct link *ready; /* handshaken, waiting for an app */
+	unsigned nready;
+	unsigned npending; /* prewarm: not handshaken yet */
 };
 
 /*
@@ -23,9 +23,9 @@ struct pool {
  * one made with the material in force (unless fresh), else a new one,
  * dialled now.  NULL if memory is short.
  */
-struct link	*pool_get(struct worker *w, struct tunnel *t, int fresh);
+struct link *pool_get(struct worker *w, struct tunnel *t, int fresh);
 
 /* pool_fill(w): top up w's prewarmed links for every tunnel. */
-void		 pool_fill(struct worker *w);
+void pool_fill(struct worker *w);
 
 #endif

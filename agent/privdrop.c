@@ -24,29 +24,34 @@ privdrop_become(const struct cfg *c, char *err, size_t len)
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
 
-	if (c->user == NULL || (getuid() == c->uid && geteuid() == c->uid &&
-	    getgid() == c->gid))
+	if (c->user == NULL ||
+	    (getuid() == c->uid && geteuid() == c->uid && getgid() == c->gid))
 		return 0;
 	if (geteuid() != 0) {
-		snprintf(err, len, "%s: user \"%s\" is set, so the agent must "
-		    "start as root (it runs as uid %u)", c->path, c->user,
-		    (unsigned)geteuid());
+		snprintf(err, len,
+		    "%s: user \"%s\" is set, so the agent must "
+		    "start as root (it runs as uid %u)",
+		    c->path, c->user, (unsigned)geteuid());
 		return -1;
 	}
 	/* Groups first: once the uid is not root they cannot change. */
 	if (setgroups(1, &c->gid) != 0 ||
 	    setresgid(c->gid, c->gid, c->gid) != 0 ||
 	    setresuid(c->uid, c->uid, c->uid) != 0) {
-		snprintf(err, len, "cannot become user \"%s\", group "
-		    "\"%s\": %s", c->user, c->group, strerror(errno));
+		snprintf(err, len,
+		    "cannot become user \"%s\", group "
+		    "\"%s\": %s",
+		    c->user, c->group, strerror(errno));
 		return -1;
 	}
 	if (getresuid(&ru, &eu, &su) != 0 || getresgid(&rg, &eg, &sg) != 0 ||
 	    ru != c->uid || eu != c->uid || su != c->uid || rg != c->gid ||
-	    eg != c->gid || sg != c->gid || (c->uid != 0 && (setuid(0) == 0 ||
-	    seteuid(0) == 0))) {
-		snprintf(err, len, "switching to user \"%s\" left other ids "
-		    "behind", c->user);
+	    eg != c->gid || sg != c->gid ||
+	    (c->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))) {
+		snprintf(err, len,
+		    "switching to user \"%s\" left other ids "
+		    "behind",
+		    c->user);
 		return -1;
 	}
 	return 0;
@@ -64,11 +69,14 @@ readable(const char *path, int line, const char *what, const char *tunnel,
 		return 0;
 	e = errno;
 	if (tunnel != NULL)
-		snprintf(where, sizeof(where), "%s:%d: tunnel \"%s\": %s "
-		    "\"%s\"", c->path, line, tunnel, what, path);
+		snprintf(where, sizeof(where),
+		    "%s:%d: tunnel \"%s\": %s "
+		    "\"%s\"",
+		    c->path, line, tunnel, what, path);
 	else
 		snprintf(where, sizeof(where), "%s: the config", c->path);
-	snprintf(err, len, "%s is not readable by user \"%s\", which the "
+	snprintf(err, len,
+	    "%s is not readable by user \"%s\", which the "
 	    "agent becomes after start-up (%s); give %s read access%s",
 	    where, c->user, strerror(e), c->group,
 	    what[0] == 'd' ? " and search (x)" : "");
@@ -82,8 +90,7 @@ readable_dir(const char *file, int line, const char *tunnel,
 	char copy[PATH_MAX];
 
 	snprintf(copy, sizeof(copy), "%s", file);
-	return readable(dirname(copy), line, "directory", tunnel, c, err,
-	    len);
+	return readable(dirname(copy), line, "directory", tunnel, c, err, len);
 }
 
 int
@@ -104,9 +111,10 @@ privdrop_readable(const struct cfg *c, char *err, size_t len)
 			if (f->path == NULL)
 				continue;
 			if (readable(f->path, f->line, names[j], t->name, c,
-			    err, len) != 0 || (t->tls.watch &&
-			    readable_dir(f->path, f->line, t->name, c, err,
-			    len) != 0))
+				err, len) != 0 ||
+			    (t->tls.watch &&
+				readable_dir(f->path, f->line, t->name, c, err,
+				    len) != 0))
 				return -1;
 		}
 	}
@@ -143,8 +151,10 @@ privdrop_check(const struct cfg *c, char *err, size_t len)
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
 	    WEXITSTATUS(status) != 0) {
 		if (err[0] == '\0')
-			snprintf(err, len, "checking files as user \"%s\" "
-			    "failed", c->user);
+			snprintf(err, len,
+			    "checking files as user \"%s\" "
+			    "failed",
+			    c->user);
 		return -1;
 	}
 	return 0;

@@ -16,7 +16,7 @@
  * cannot be regained.  Nothing to do without a user, or when already
  * running as it.  0, or -1 with the reason in err.
  */
-int	privdrop_become(const struct cfg *c, char *err, size_t len);
+int privdrop_become(const struct cfg *c, char *err, size_t len);
 
 /*
  * privdrop_readable(c, err, len): the config file, each tunnel's cert,
@@ -24,12 +24,12 @@ int	privdrop_become(const struct cfg *c, char *err, size_t len);
  * readable by the current real ids.  0, or -1 naming the first that is
  * not, with its line.
  */
-int	privdrop_readable(const struct cfg *c, char *err, size_t len);
+int privdrop_readable(const struct cfg *c, char *err, size_t len);
 
 /*
  * privdrop_check(c, err, len): for --check, run as root: privdrop_readable
  * as c's user, in a child that drops first.  0 if fine or no user is set.
  */
-int	privdrop_check(const struct cfg *c, char *err, size_t len);
+int privdrop_check(const struct cfg *c, char *err, size_t len);
 
 #endif

@@ -63,9 +63,9 @@ revoked_by_crl(X509_STORE *store, X509 *leaf)
 			continue;
 		crl = X509_OBJECT_get0_X509_CRL(o);
 		revoked = X509_NAME_cmp(X509_CRL_get_issuer(crl),
-		    X509_get_issuer_name(leaf)) == 0 &&
+			      X509_get_issuer_name(leaf)) == 0 &&
 		    X509_CRL_get0_by_serial(crl, &r,
-		    X509_get0_serialNumber(leaf)) == 1;
+			X509_get0_serialNumber(leaf)) == 1;
 	}
 	return revoked;
 }
@@ -93,30 +93,34 @@ recheck_peer(const struct recheck_peer *p, const struct gen *g, size_t index,
 	X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(vctx), p->param);
 	X509_VERIFY_PARAM_clear_flags(X509_STORE_CTX_get0_param(vctx),
 	    X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
-	X509_STORE_CTX_set_flags(vctx, X509_V_FLAG_NO_CHECK_TIME |
-	    X509_VERIFY_PARAM_get_flags(X509_STORE_get0_param(store)));
+	X509_STORE_CTX_set_flags(vctx,
+	    X509_V_FLAG_NO_CHECK_TIME |
+		X509_VERIFY_PARAM_get_flags(X509_STORE_get0_param(store)));
 	ok = X509_verify_cert(vctx) == 1;
 	if (!ok && (p->chain == NULL || sk_X509_num(p->chain) == 0) &&
 	    X509_STORE_CTX_get_error(vctx) ==
-	    X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY) {
+		X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY) {
 		/* Resumed, with an intermediate we were not given again. */
 		ok = !revoked_by_crl(store, p->leaf);
 		if (!ok)
-			snprintf(why, len, "its certificate no longer "
+			snprintf(why, len,
+			    "its certificate no longer "
 			    "verifies: certificate revoked");
 	} else if (!ok) {
 		snprintf(why, len, "its certificate no longer verifies: %s",
 		    X509_verify_cert_error_string(
-		    X509_STORE_CTX_get_error(vctx)));
+			X509_STORE_CTX_get_error(vctx)));
 	}
 	X509_STORE_CTX_free(vctx);
 	if (ok && t->has_allow) {
 		char carries[400];
 
 		if (!allow_match(&t->allow, p->leaf, carries,
-		    sizeof(carries))) {
-			snprintf(why, len, "it is no longer allowed: it "
-			    "carries %s", carries);
+			sizeof(carries))) {
+			snprintf(why, len,
+			    "it is no longer allowed: it "
+			    "carries %s",
+			    carries);
 			ok = 0;
 		}
 	}

@@ -17,15 +17,15 @@
 /* What the handshake verified, kept (OpenSSL may drop its own copy once
  * session tickets are made). */
 struct recheck_peer {
-	X509			*leaf;
-	STACK_OF(X509)		*chain;		/* as the peer sent it */
-	X509_VERIFY_PARAM	*param;		/* purpose, the name checked */
+	X509 *leaf;
+	STACK_OF(X509) * chain;	  /* as the peer sent it */
+	X509_VERIFY_PARAM *param; /* purpose, the name checked */
 };
 
 /* recheck_keep(p, ssl): keep ssl's peer, right after the handshake: 0, or
  * -1 (out of memory).  recheck_free(p) lets it go. */
-int	recheck_keep(struct recheck_peer *p, SSL *ssl);
-void	recheck_free(struct recheck_peer *p);
+int recheck_keep(struct recheck_peer *p, SSL *ssl);
+void recheck_free(struct recheck_peer *p);
 
 /*
  * recheck_peer(p, g, index, why, len): 1 if the kept peer still passes
@@ -33,7 +33,7 @@ void	recheck_free(struct recheck_peer *p);
  * and CRL (the time is not checked again: close_expired is for that) and
  * its certificate matches g's allow list; else 0 with the reason in why.
  */
-int	recheck_peer(const struct recheck_peer *p, const struct gen *g,
-	    size_t index, char *why, size_t len);
+int recheck_peer(const struct recheck_peer *p, const struct gen *g,
+    size_t index, char *why, size_t len);
 
 #endif

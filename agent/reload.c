@@ -28,9 +28,9 @@
 #include "agent/reload.h"
 #include "agent/stats.h"
 
-#define SETTLE_MS	500
-#define DAY_MS		(24u * 3600u * 1000u)
-#define MAX_WATCHES	64
+#define SETTLE_MS   500
+#define DAY_MS	    (24u * 3600u * 1000u)
+#define MAX_WATCHES 64
 
 static uv_loop_t *loop;
 static void (*installed)(void);
@@ -74,7 +74,7 @@ watch_dir(const char *dir)
 	int rc;
 
 	for (int i = 0; i < nwatches; i++) {
-		len = sizeof(have);	/* getpath overwrites it */
+		len = sizeof(have); /* getpath overwrites it */
 		if (uv_fs_event_getpath(watches[i], have, &len) == 0 &&
 		    strcmp(have, dir) == 0)
 			return;
@@ -124,7 +124,8 @@ rewatch(struct gen *g)
 	}
 	if (nwatches > 0)
 		log_info("reload: watching %d director%s for new "
-		    "certificates", nwatches, nwatches == 1 ? "y" : "ies");
+			 "certificates",
+		    nwatches, nwatches == 1 ? "y" : "ies");
 }
 
 void
@@ -136,17 +137,19 @@ reload_expiry_check(struct gen *g)
 		char id[160], serial[72];
 		int days = 0, secs = 0;
 
-		if (leaf == NULL || !ASN1_TIME_diff(&days, &secs, NULL,
-		    X509_get0_notAfter(leaf)))
+		if (leaf == NULL ||
+		    !ASN1_TIME_diff(&days, &secs, NULL,
+			X509_get0_notAfter(leaf)))
 			continue;
 		if (days >= (int)t->tls.expiry_warn_days)
 			continue;
 		allow_identity(leaf, id, sizeof(id));
 		allow_serial(leaf, serial, sizeof(serial));
 		log_warnx("tunnel=%s: certificate %s (%s, serial %s) %s %d "
-		    "day%s", t->name, t->tls.cert.path, id, serial,
-		    days < 0 || secs < 0 ? "expired" : "expires in",
-		    abs(days), abs(days) == 1 ? "" : "s");
+			  "day%s",
+		    t->name, t->tls.cert.path, id, serial,
+		    days < 0 || secs < 0 ? "expired" : "expires in", abs(days),
+		    abs(days) == 1 ? "" : "s");
 	}
 }
 
@@ -154,9 +157,10 @@ static int
 reload_failed(const char *why, const char *err)
 {
 	failures++;
-	log_msg(LOG_LVL_ERROR, "reload (%s) failed, keeping the current "
-	    "certificates and config (%lu failed reload%s so far): %s", why,
-	    failures, failures == 1 ? "" : "s", err);
+	log_msg(LOG_LVL_ERROR,
+	    "reload (%s) failed, keeping the current "
+	    "certificates and config (%lu failed reload%s so far): %s",
+	    why, failures, failures == 1 ? "" : "s", err);
 	return -1;
 }
 
@@ -183,8 +187,8 @@ reload_apply(const char *why)
 		allow_serial(SSL_CTX_get0_certificate(g->ctx[i]), serial,
 		    sizeof(serial));
 		log_info("reload (%s): tunnel=%s now presents serial %s; open "
-		    "connections keep theirs", why, g->cfg->tunnels[i].name,
-		    serial);
+			 "connections keep theirs",
+		    why, g->cfg->tunnels[i].name, serial);
 	}
 	reload_expiry_check(g);
 	rewatch(g);

@@ -18,13 +18,13 @@ struct gen;
  * and daily; installed() runs after each new generation is in force.  0
  * or a libuv error.
  */
-int	reload_start(uv_loop_t *loop, const char *path, struct gen *g,
-	    void (*installed)(void));
+int reload_start(uv_loop_t *loop, const char *path, struct gen *g,
+    void (*installed)(void));
 /* reload_stop(): close the handles reload_start opened. */
-void	reload_stop(void);
+void reload_stop(void);
 /* reload_now(why): build a new generation; install it if it loads. */
-int	reload_now(const char *why);
+int reload_now(const char *why);
 /* reload_expiry_check(g): log each certificate near or past its end. */
-void	reload_expiry_check(struct gen *g);
+void reload_expiry_check(struct gen *g);
 
 #endif

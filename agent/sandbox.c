@@ -28,41 +28,41 @@
 #include "agent/sandbox.h"
 
 #ifndef LANDLOCK_ACCESS_FS_REFER
-#define LANDLOCK_ACCESS_FS_REFER	(1ULL << 13)
+#define LANDLOCK_ACCESS_FS_REFER (1ULL << 13)
 #endif
 #ifndef LANDLOCK_ACCESS_FS_TRUNCATE
-#define LANDLOCK_ACCESS_FS_TRUNCATE	(1ULL << 14)
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
 #endif
 #ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
-#define LANDLOCK_ACCESS_FS_IOCTL_DEV	(1ULL << 15)
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
 #endif
 
-#define FS_READ	(LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
+#define FS_READ (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
 
 /* What name resolution may read again after start-up (hosts, and the
  * user and group names a reloaded config names). */
-static const char *const resolver_files[] = { "/etc/resolv.conf",
-	"/etc/hosts", "/etc/nsswitch.conf", "/etc/gai.conf", "/etc/host.conf",
-	"/etc/passwd", "/etc/group", NULL };
+static const char *const resolver_files[] = { "/etc/resolv.conf", "/etc/hosts",
+	"/etc/nsswitch.conf", "/etc/gai.conf", "/etc/host.conf", "/etc/passwd",
+	"/etc/group", NULL };
 
 /* Landlock's structures as ABI 4 has them (headers may be older). */
 struct ll_ruleset_attr {
-	uint64_t	handled_access_fs;
-	uint64_t	handled_access_net;
+	uint64_t handled_access_fs;
+	uint64_t handled_access_net;
 };
 struct ll_net_port_attr {
-	uint64_t	allowed_access;
-	uint64_t	port;
+	uint64_t allowed_access;
+	uint64_t port;
 };
-#define LL_RULE_NET_PORT	2
-#define LL_NET_BIND_TCP		(1ULL << 0)
-#define LL_NET_CONNECT_TCP	(1ULL << 1)
+#define LL_RULE_NET_PORT   2
+#define LL_NET_BIND_TCP	   (1ULL << 0)
+#define LL_NET_CONNECT_TCP (1ULL << 1)
 
 /* The access rights an ABI knows: all of them are denied but by a rule. */
 static uint64_t
 handled_rights(int abi)
 {
-	uint64_t r = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;	/* ABI 1 */
+	uint64_t r = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1; /* ABI 1 */
 
 	if (abi >= 2)
 		r |= LANDLOCK_ACCESS_FS_REFER;
@@ -112,7 +112,9 @@ allow_connect(int ruleset, unsigned port)
 	struct ll_net_port_attr np = { LL_NET_CONNECT_TCP, port };
 
 	return (int)syscall(SYS_landlock_add_rule, ruleset, LL_RULE_NET_PORT,
-	    &np, 0) == 0 ? 0 : -1;
+		   &np, 0) == 0 ?
+	    0 :
+	    -1;
 }
 
 static int
@@ -128,11 +130,12 @@ tunnel_rules(int rs, const struct cfg_tunnel *t, uint64_t h, int abi)
 	/* The one TCP port it dials; DNS over TCP when a name is used. */
 	if (abi >= 4 && t->connect.kind == ADDR_TCP &&
 	    (allow_connect(rs, t->connect.port) != 0 ||
-	    (!t->connect.numeric && allow_connect(rs, 53) != 0)))
+		(!t->connect.numeric && allow_connect(rs, 53) != 0)))
 		return -1;
 	/* A unix listener's file is removed at exit. */
-	if (t->listen.kind == ADDR_UNIX && allow_dir_of(rs, t->listen.path,
-	    LANDLOCK_ACCESS_FS_REMOVE_FILE, h) != 0)
+	if (t->listen.kind == ADDR_UNIX &&
+	    allow_dir_of(rs, t->listen.path, LANDLOCK_ACCESS_FS_REMOVE_FILE,
+		h) != 0)
 		return -1;
 	return 0;
 }
@@ -157,16 +160,18 @@ landlock(const struct cfg *c, int *abi)
 	 * configured ports dialled. */
 	if (*abi >= 4)
 		attr.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
-	if ((rs = (int)syscall(SYS_landlock_create_ruleset, &attr, *abi >= 4 ?
-	    sizeof(attr) : sizeof(attr.handled_access_fs), 0)) < 0)
+	if ((rs = (int)syscall(SYS_landlock_create_ruleset, &attr,
+		 *abi >= 4 ? sizeof(attr) : sizeof(attr.handled_access_fs),
+		 0)) < 0)
 		return -1;
 	if (allow_dir_of(rs, c->path, FS_READ, h) != 0 ||
 	    allow(rs, "/proc/self", FS_READ, h) != 0 ||
-	    (c->pidfile != NULL && allow_dir_of(rs, c->pidfile,
-	    LANDLOCK_ACCESS_FS_REMOVE_FILE, h) != 0) ||
+	    (c->pidfile != NULL &&
+		allow_dir_of(rs, c->pidfile, LANDLOCK_ACCESS_FS_REMOVE_FILE,
+		    h) != 0) ||
 	    (c->has_metrics && c->metrics.kind == ADDR_UNIX &&
-	    allow_dir_of(rs, c->metrics.path, LANDLOCK_ACCESS_FS_REMOVE_FILE,
-	    h) != 0))
+		allow_dir_of(rs, c->metrics.path,
+		    LANDLOCK_ACCESS_FS_REMOVE_FILE, h) != 0))
 		goto out;
 	for (const char *const *f = resolver_files; *f != NULL; f++)
 		if (allow(rs, *f, LANDLOCK_ACCESS_FS_READ_FILE, h) != 0)
@@ -185,33 +190,28 @@ out:
  * OpenSSL's, glibc's, libmicrohttpd's), found by tracing the whole test
  * suite; the sanitized test builds need a few more for their runtime.
  */
-static const char *const syscalls[] = {
-	"read", "write", "readv", "writev", "pread64", "pwrite64", "close",
-	"fstat", "newfstatat", "statx", "lseek", "openat", "fcntl", "dup",
-	"getxattr", "lgetxattr", "fgetxattr",
-	"dup3", "getdents64", "readlink", "readlinkat", "access", "getcwd",
-	"faccessat", "faccessat2", "ftruncate", "unlink", "unlinkat",
-	"fsync", "fdatasync",
+static const char *const syscalls[] = { "read", "write", "readv", "writev",
+	"pread64", "pwrite64", "close", "fstat", "newfstatat", "statx", "lseek",
+	"openat", "fcntl", "dup", "getxattr", "lgetxattr", "fgetxattr", "dup3",
+	"getdents64", "readlink", "readlinkat", "access", "getcwd", "faccessat",
+	"faccessat2", "ftruncate", "unlink", "unlinkat", "fsync", "fdatasync",
 	"mmap", "munmap", "mprotect", "mremap", "madvise", "brk",
 	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
 	/* bind: getaddrinfo binds a netlink socket; Landlock (ABI 4 on)
 	 * refuses any TCP bind and any TCP connect but the configured ports. */
-	"connect", "accept4", "bind", "sendto",
-	"recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg",
-	"shutdown", "getsockname", "getpeername", "setsockopt",
-	"getsockopt", "socketpair", "pipe2", "ioctl",
-	"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
+	"connect", "accept4", "bind", "sendto", "recvfrom", "sendmsg",
+	"recvmsg", "sendmmsg", "recvmmsg", "shutdown", "getsockname",
+	"getpeername", "setsockopt", "getsockopt", "socketpair", "pipe2",
+	"ioctl", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
 	"epoll_pwait2", "eventfd2", "poll", "ppoll", "select", "pselect6",
-	"inotify_init1", "inotify_add_watch", "inotify_rm_watch",
-	"futex", "set_robust_list", "rseq", "exit",
-	"exit_group", "gettid", "getpid", "tgkill", "sched_yield",
-	"sched_getaffinity", "nanosleep", "clock_nanosleep",
-	"clock_gettime", "clock_getres", "gettimeofday", "getrandom",
-	"getrusage", "prlimit64", "uname", "sysinfo", "restart_syscall",
-	"getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
-	"membarrier", "prctl", "set_tid_address",
-	NULL
-};
+	"inotify_init1", "inotify_add_watch", "inotify_rm_watch", "futex",
+	"set_robust_list", "rseq", "exit", "exit_group", "gettid", "getpid",
+	"tgkill", "sched_yield", "sched_getaffinity", "nanosleep",
+	"clock_nanosleep", "clock_gettime", "clock_getres", "gettimeofday",
+	"getrandom", "getrusage", "prlimit64", "uname", "sysinfo",
+	"restart_syscall", "getuid", "geteuid", "getgid", "getegid",
+	"getresuid", "getresgid", "membarrier", "prctl", "set_tid_address",
+	NULL };
 
 #ifdef DBTLS_SANITIZED
 /* AddressSanitizer's leak check stops the threads with ptrace. */
@@ -226,8 +226,8 @@ allow_calls(scmp_filter_ctx ctx, const char *const *names)
 	for (; *names != NULL; names++) {
 		int nr = seccomp_syscall_resolve_name(*names);
 
-		if (nr != __NR_SCMP_ERROR && seccomp_rule_add(ctx,
-		    SCMP_ACT_ALLOW, nr, 0) != 0)
+		if (nr != __NR_SCMP_ERROR &&
+		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0) != 0)
 			return -1;
 	}
 	return 0;
@@ -255,14 +255,14 @@ narrow_calls(scmp_filter_ctx ctx)
 	for (size_t f = 0; f < 2; f++)
 		for (size_t p = 0; p < 3; p++)
 			rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
-			    SCMP_SYS(socket), 2, SCMP_A0(SCMP_CMP_EQ,
-			    (scmp_datum_t)inet[f]), SCMP_A2(SCMP_CMP_EQ,
-			    (scmp_datum_t)proto[p]));
+			    SCMP_SYS(socket), 2,
+			    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)inet[f]),
+			    SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)proto[p]));
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
-	    SCMP_A0(SCMP_CMP_EQ, AF_NETLINK), SCMP_A2(SCMP_CMP_EQ,
-	    NETLINK_ROUTE));
+	    SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
+	    SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE));
 	return rc == 0 ? 0 : -1;
 }
 #endif
@@ -276,7 +276,7 @@ filter(int *active)
 
 	*active = 0;
 	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0 && errno == EINVAL)
-		return 0;	/* a kernel built without seccomp */
+		return 0; /* a kernel built without seccomp */
 	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
 		return -1;
 	*active = 1;
@@ -287,7 +287,7 @@ filter(int *active)
 #else
 	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 0) == 0 &&
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3),
-	    0) == 0 &&
+		0) == 0 &&
 #endif
 #ifdef DBTLS_SANITIZED
 	    allow_calls(ctx, sanitizer_syscalls) == 0 &&
@@ -319,10 +319,12 @@ sandbox_enter(const struct cfg *c, char *said, size_t len)
 		snprintf(said, len, "seccomp: the filter would not load");
 		return -1;
 	}
-	snprintf(said, len, "%s%.0d%s%s", abi > 0 ? "Landlock ABI " : "",
-	    abi, abi > 0 && sec ? " and " : "", sec ? "seccomp" :
-	    abi > 0 ? "" : "nothing: this kernel has neither Landlock nor "
-	    "seccomp");
+	snprintf(said, len, "%s%.0d%s%s", abi > 0 ? "Landlock ABI " : "", abi,
+	    abi > 0 && sec ? " and " : "",
+	    sec		? "seccomp" :
+		abi > 0 ? "" :
+			  "nothing: this kernel has neither Landlock nor "
+			  "seccomp");
 	return 0;
 }
 
@@ -335,7 +337,7 @@ sandbox_escape_test(void)
 
 	snprintf(list, sizeof(list), "%s", env ? env : "");
 	for (tok = strtok_r(list, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
+	     tok = strtok_r(NULL, ",", &save)) {
 		char *path = strchr(tok, ':');
 		int fd;
 
@@ -351,9 +353,11 @@ sandbox_escape_test(void)
 			    strerror(errno));
 			continue;
 		}
-		fd = open(path, strcmp(tok, "write") == 0 ?
-		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC :
-		    O_RDONLY | O_CLOEXEC, 0600);
+		fd = open(path,
+		    strcmp(tok, "write") == 0 ?
+			O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC :
+			O_RDONLY | O_CLOEXEC,
+		    0600);
 		if (fd < 0) {
 			log_info("escape test: %s %s: refused: %s", tok, path,
 			    strerror(errno));

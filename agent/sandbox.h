@@ -21,7 +21,7 @@
  * ABI 7 and seccomp"), or -1 with why in said (a part the kernel offers
  * that could not be set up: the agent does not run half-confined).
  */
-int	sandbox_enter(const struct cfg *c, char *said, size_t len);
+int sandbox_enter(const struct cfg *c, char *said, size_t len);
 
 #ifdef DBTLS_SANITIZED
 /*
@@ -30,7 +30,7 @@ int	sandbox_enter(const struct cfg *c, char *said, size_t len);
  * "write:PATH", "exec:PATH"), and logs each outcome; under the sandbox
  * reads and writes are refused and exec kills the process.
  */
-void	sandbox_escape_test(void);
+void sandbox_escape_test(void);
 #endif
 
 #endif

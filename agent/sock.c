@@ -16,7 +16,7 @@
 #include "agent/worker.h"
 #include "agent/sock.h"
 
-#define MAX_SPANS	16
+#define MAX_SPANS 16
 
 void
 sock_setup(struct sock *s, struct worker *w, const struct sock_ops *ops,
@@ -33,7 +33,7 @@ int
 sock_open(struct sock *s, int is_unix)
 {
 	int rc = is_unix ? uv_pipe_init(&s->w->loop, &s->h.pipe, 0) :
-	    uv_tcp_init(&s->w->loop, &s->h.tcp);
+			   uv_tcp_init(&s->w->loop, &s->h.tcp);
 
 	if (rc != 0)
 		return rc;
@@ -64,12 +64,12 @@ sock_peer(struct sock *s, char *buf, size_t len)
 	struct sockaddr_storage ss;
 	int sslen = sizeof(ss);
 
-	if (s->h.handle.type == UV_TCP && uv_tcp_getpeername(&s->h.tcp,
-	    (struct sockaddr *)&ss, &sslen) == 0)
+	if (s->h.handle.type == UV_TCP &&
+	    uv_tcp_getpeername(&s->h.tcp, (struct sockaddr *)&ss, &sslen) == 0)
 		addr_sockaddr_format((struct sockaddr *)&ss, buf, len);
 	else
-		snprintf(buf, len, s->h.handle.type == UV_NAMED_PIPE ?
-		    "unix" : "-");
+		snprintf(buf, len,
+		    s->h.handle.type == UV_NAMED_PIPE ? "unix" : "-");
 }
 
 void
@@ -95,10 +95,13 @@ sock_connected(struct sock *s, const struct cfg_tunnel *t)
 	}
 	/* The kernel lets TCP_USER_TIMEOUT end an idle connection at its
 	 * first lost probe: never before keepalive_count of them. */
-	if (ut > 0 && t->keepalive_s > 0 && ut < (int)(t->keepalive_s +
-	    t->keepalive_interval_s * t->keepalive_count) * 1000)
-		ut = (int)(t->keepalive_s + t->keepalive_interval_s *
-		    t->keepalive_count) * 1000;
+	if (ut > 0 && t->keepalive_s > 0 &&
+	    ut < (int)(t->keepalive_s +
+		     t->keepalive_interval_s * t->keepalive_count) *
+		    1000)
+		ut = (int)(t->keepalive_s +
+			 t->keepalive_interval_s * t->keepalive_count) *
+		    1000;
 	if (ut > 0)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut,
 		    sizeof(ut));
@@ -215,13 +218,13 @@ sock_flush(struct sock *s)
 			return rc;
 		cq_consume(&s->out, &s->w->pool, (size_t)rc);
 		if ((size_t)rc < total)
-			break;	/* the socket buffer is full */
+			break; /* the socket buffer is full */
 	}
 	if (s->out.len > 0) {
 		n = to_bufs(&s->out, bufs, &total);
 		s->wreq.data = s;
 		if ((rc = uv_write(&s->wreq, &s->h.stream, bufs, (unsigned)n,
-		    write_cb)) != 0)
+			 write_cb)) != 0)
 			return rc;
 		s->inflight = total;
 		return 0;

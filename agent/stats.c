@@ -4,8 +4,8 @@
 
 #include "agent/stats.h"
 
-const double stats_bounds[STATS_BUCKETS] = { 0.0005, 0.001, 0.0025, 0.005,
-	0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
+const double stats_bounds[STATS_BUCKETS] = { 0.0005, 0.001, 0.0025, 0.005, 0.01,
+	0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
 
 struct stats_process stats_process;
 

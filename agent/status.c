@@ -19,20 +19,20 @@
 #include "common/cfg.h"
 #include "agent/status.h"
 
-#define MAX_ANSWER	(8 * 1024 * 1024)
-#define DEADLINE_MS	10000		/* for each whole exchange */
-#define MAX_SAMPLES	20000
+#define MAX_ANSWER  (8 * 1024 * 1024)
+#define DEADLINE_MS 10000 /* for each whole exchange */
+#define MAX_SAMPLES 20000
 
 struct sample {
-	char	*name, *labels;	/* labels: inside the braces, or "" */
-	double	 value;
+	char *name, *labels; /* labels: inside the braces, or "" */
+	double value;
 };
 
 struct answer {
-	int		 status;	/* HTTP status, 0: none */
-	char		*body;
-	struct sample	*s;
-	size_t		 n;
+	int status; /* HTTP status, 0: none */
+	char *body;
+	struct sample *s;
+	size_t n;
 };
 
 static int
@@ -58,8 +58,8 @@ dial(const struct addr *a)
 			return -1;
 		for (r = res; r != NULL && fd < 0; r = r->ai_next) {
 			fd = socket(r->ai_family, r->ai_socktype, 0);
-			if (fd >= 0 && connect(fd, r->ai_addr,
-			    r->ai_addrlen) != 0) {
+			if (fd >= 0 &&
+			    connect(fd, r->ai_addr, r->ai_addrlen) != 0) {
 				close(fd);
 				fd = -1;
 			}
@@ -101,8 +101,9 @@ get(const struct addr *a, const char *path, struct answer *ans)
 		long left;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = DEADLINE_MS - ((now.tv_sec - start.tv_sec) * 1000 +
-		    (now.tv_nsec - start.tv_nsec) / 1000000);
+		left = DEADLINE_MS -
+		    ((now.tv_sec - start.tv_sec) * 1000 +
+			(now.tv_nsec - start.tv_nsec) / 1000000);
 		if (left <= 0 || len >= MAX_ANSWER)
 			break;
 		tv.tv_sec = left / 1000;
@@ -133,8 +134,9 @@ parse(struct answer *ans)
 
 	if ((ans->s = calloc(MAX_SAMPLES, sizeof(*ans->s))) == NULL)
 		return;
-	for (line = strtok_r(ans->body, "\n", &save); line != NULL &&
-	    ans->n < MAX_SAMPLES; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(ans->body, "\n", &save);
+	     line != NULL && ans->n < MAX_SAMPLES;
+	     line = strtok_r(NULL, "\n", &save)) {
 		struct sample *s = &ans->s[ans->n];
 		char *sp, *brace;
 
@@ -208,9 +210,11 @@ print_tunnels(const struct cfg *c, const struct answer *m)
 		    value(m, "dbtls_connections_open", tl, NULL),
 		    value(m, "dbtls_connections_total", tl, NULL),
 		    bytes(value(m, "dbtls_bytes_total", tl,
-		    "direction=\"to_db\""), b1, sizeof(b1)),
+			      "direction=\"to_db\""),
+			b1, sizeof(b1)),
 		    bytes(value(m, "dbtls_bytes_total", tl,
-		    "direction=\"from_db\""), b2, sizeof(b2)),
+			      "direction=\"from_db\""),
+			b2, sizeof(b2)),
 		    value(m, "dbtls_links_open", tl, NULL),
 		    value(m, "dbtls_streams_total", tl, NULL),
 		    value(m, "dbtls_refused_total", tl, NULL));
@@ -224,8 +228,9 @@ print_rest(const struct cfg *c, const struct answer *m)
 	char b[32];
 
 	printf("handshakes: %.0f full, %.0f resumed; reloads: %.0f ok, %.0f "
-	    "failed\n", value(m, "dbtls_handshakes_total", "resumed=\"no\"",
-	    NULL), value(m, "dbtls_handshakes_total", "resumed=\"yes\"", NULL),
+	       "failed\n",
+	    value(m, "dbtls_handshakes_total", "resumed=\"no\"", NULL),
+	    value(m, "dbtls_handshakes_total", "resumed=\"yes\"", NULL),
 	    value(m, "dbtls_reloads_total", "result=\"ok\"", NULL),
 	    value(m, "dbtls_reloads_total", "result=\"failed\"", NULL));
 	for (size_t i = 0; i < c->ntunnels; i++) {
@@ -241,7 +246,7 @@ print_rest(const struct cfg *c, const struct answer *m)
 		snprintf(tl, sizeof(tl), "tunnel=\"%s\"", c->tunnels[i].name);
 		v = value(m, "dbtls_certificate_expiry_timestamp_seconds", tl,
 		    want);
-		if (!(v > 0 && v < 1e11)) {	/* not a time: say so */
+		if (!(v > 0 && v < 1e11)) { /* not a time: say so */
 			printf("certificate %s (tunnel %s): expiry unknown\n",
 			    c->tunnels[i].tls.cert.path, c->tunnels[i].name);
 			continue;
@@ -250,15 +255,18 @@ print_rest(const struct cfg *c, const struct answer *m)
 		gmtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
 		printf("certificate %s (tunnel %s): expires %s (%s %.1f "
-		    "days)\n", c->tunnels[i].tls.cert.path, c->tunnels[i].name,
-		    when, t > now ? "in" : "EXPIRED", (double)(t > now ?
-		    t - now : now - t) / 86400);
+		       "days)\n",
+		    c->tunnels[i].tls.cert.path, c->tunnels[i].name, when,
+		    t > now ? "in" : "EXPIRED",
+		    (double)(t > now ? t - now : now - t) / 86400);
 	}
 	printf("process: %s resident, %.0f open files, %.2f s CPU, up %.0f "
-	    "s\n", bytes(value(m, "process_resident_memory_bytes", NULL,
-	    NULL), b, sizeof(b)), value(m, "process_open_fds", NULL, NULL),
-	    value(m, "process_cpu_seconds_total", NULL, NULL), (double)now -
-	    value(m, "process_start_time_seconds", NULL, NULL));
+	       "s\n",
+	    bytes(value(m, "process_resident_memory_bytes", NULL, NULL), b,
+		sizeof(b)),
+	    value(m, "process_open_fds", NULL, NULL),
+	    value(m, "process_cpu_seconds_total", NULL, NULL),
+	    (double)now - value(m, "process_start_time_seconds", NULL, NULL));
 }
 
 int
@@ -274,9 +282,11 @@ status_main(const char *config)
 		return 2;
 	}
 	if (!c->has_metrics) {
-		fprintf(stderr, "dbtls-agent: %s sets no metrics address "
+		fprintf(stderr,
+		    "dbtls-agent: %s sets no metrics address "
 		    "(metrics = \"127.0.0.1:9750\";), so --status cannot ask "
-		    "the agent\n", config);
+		    "the agent\n",
+		    config);
 		cfg_free(c);
 		return 2;
 	}
@@ -284,19 +294,23 @@ status_main(const char *config)
 	if (get(&c->metrics, "/readyz", &ready) != 0 ||
 	    get(&c->metrics, "/healthz", &health) != 0 ||
 	    get(&c->metrics, "/metrics", &m) != 0) {
-		fprintf(stderr, "dbtls-agent: no answer from the agent at %s: "
-		    "%s\n", where, strerror(errno));
+		fprintf(stderr,
+		    "dbtls-agent: no answer from the agent at %s: "
+		    "%s\n",
+		    where, strerror(errno));
 		goto out;
 	}
 	if (m.status != 200) {
-		fprintf(stderr, "dbtls-agent: the agent at %s answered "
-		    "/metrics with HTTP %d\n", where, m.status);
+		fprintf(stderr,
+		    "dbtls-agent: the agent at %s answered "
+		    "/metrics with HTTP %d\n",
+		    where, m.status);
 		goto out;
 	}
 	parse(&m);
-	printf("dbtls-agent at %s: %s; %s\n", where, strtok(ready.body,
-	    "\n") ? printable(ready.body) : "?", strtok(health.body, "\n") ?
-	    printable(health.body) : "?");
+	printf("dbtls-agent at %s: %s; %s\n", where,
+	    strtok(ready.body, "\n") ? printable(ready.body) : "?",
+	    strtok(health.body, "\n") ? printable(health.body) : "?");
 	print_tunnels(c, &m);
 	print_rest(c, &m);
 	rc = ready.status == 200 ? 0 : 1;

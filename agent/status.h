@@ -8,6 +8,6 @@
 
 /* status_main(config): print them; 0 if the agent is ready, 1 if it is
  * not or cannot be reached, 2 if the config is bad or has no metrics. */
-int	status_main(const char *config);
+int status_main(const char *config);
 
 #endif

@@ -36,67 +36,65 @@
 #include "agent/worker.h"
 #include "agent/stream.h"
 
-#define FLOW_HIGH	(256 * 1024)
-#define FLOW_LOW	(64 * 1024)
-#define MAX_SPANS	16
-#define FIRST_DATA_MS	120000	/* server: wait for the first bytes */
+#define FLOW_HIGH     (256 * 1024)
+#define FLOW_LOW      (64 * 1024)
+#define MAX_SPANS     16
+#define FIRST_DATA_MS 120000 /* server: wait for the first bytes */
 
 enum stream_state {
-	STREAM_WAITING,		/* client: the link is not carrying it yet */
-	STREAM_CONNECTING,	/* server: the database is being dialled */
-	STREAM_RELAYING,	/* both sides up, bytes flow */
-	STREAM_CLOSING,		/* waiting for close callbacks */
+	STREAM_WAITING,	   /* client: the link is not carrying it yet */
+	STREAM_CONNECTING, /* server: the database is being dialled */
+	STREAM_RELAYING,   /* both sides up, bytes flow */
+	STREAM_CLOSING,	   /* waiting for close callbacks */
 };
 
-static const char *const state_names[] = {
-	"waiting", "connecting", "relaying", "closing",
-};
+static const char *const state_names[] = { "waiting", "connecting", "relaying",
+	"closing" };
 
 struct stream {
-	struct worker		*w;
-	struct tunnel		*t;
-	struct gen		*gen;	/* config, held */
-	const struct cfg_tunnel	*cfg;
-	uint64_t		 id;
-	enum stream_state	 state;
-	struct sock		 sock;	/* the app's or the database's */
-	struct link		*link;	/* NULL once it is gone */
-	struct dial		*dial;	/* server: while dialling */
-	uv_timer_t		 timer;
-	int			 refs;	/* close callbacks still due */
-	unsigned		 client:1;
-	unsigned		 app_negotiating:1; /* client pg: filtering */
-	unsigned		 counted:1;	/* a max_connections slot */
-	unsigned		 in_stats:1;	/* in connections_open */
-	unsigned		 started:1;	/* the link carries it */
-	unsigned		 retried:1;	/* client: moved to a new one */
-	unsigned		 dial_on_data:1; /* server: at first bytes */
-	unsigned		 ending:1;	/* close once shut */
-	unsigned		 reset:1;	/* cut short: reset, not FIN */
-	unsigned		 link_paused:1;
-	struct cq		 held;	/* client: app bytes before start */
-	uint8_t			 sniff[8];	/* the app's first packet */
-	size_t			 nsniff;
-	struct stats_tunnel	*st;
-	uint64_t		 dial_ns;	/* uv_hrtime at the dial */
-	uint64_t		 plain_in;	/* bytes read from the socket */
-	uint64_t		 link_in;	/* bytes the link delivered */
-	uint64_t		 started_at;
-	uint64_t		 last_active;
-	char			 peer[64];
-	char			*lost_desc;	/* the link's, once gone */
-	struct stream		*prev, *next;	/* the worker's list */
+	struct worker *w;
+	struct tunnel *t;
+	struct gen *gen; /* config, held */
+	const struct cfg_tunnel *cfg;
+	uint64_t id;
+	enum stream_state state;
+	struct sock sock;  /* the app's or the database's */
+	struct link *link; /* NULL once it is gone */
+	struct dial *dial; /* server: while dialling */
+	uv_timer_t timer;
+	int refs; /* close callbacks still due */
+	unsigned client:1;
+	unsigned app_negotiating:1; /* client pg: filtering */
+	unsigned counted:1;	    /* a max_connections slot */
+	unsigned in_stats:1;	    /* in connections_open */
+	unsigned started:1;	    /* the link carries it */
+	unsigned retried:1;	    /* client: moved to a new one */
+	unsigned dial_on_data:1;    /* server: at first bytes */
+	unsigned ending:1;	    /* close once shut */
+	unsigned reset:1;	    /* cut short: reset, not FIN */
+	unsigned link_paused:1;
+	struct cq held;	  /* client: app bytes before start */
+	uint8_t sniff[8]; /* the app's first packet */
+	size_t nsniff;
+	struct stats_tunnel *st;
+	uint64_t dial_ns;  /* uv_hrtime at the dial */
+	uint64_t plain_in; /* bytes read from the socket */
+	uint64_t link_in;  /* bytes the link delivered */
+	uint64_t started_at;
+	uint64_t last_active;
+	char peer[64];
+	char *lost_desc;	    /* the link's, once gone */
+	struct stream *prev, *next; /* the worker's list */
 };
 
 static const struct link_user stream_user;
 static const struct sock_ops stream_sock_ops;
-static void	stream_end(struct stream *s, int failed, const char *fmt, ...)
-		    __attribute__((format(printf, 3, 4)));
-static void	flow(struct stream *s);
-
-static void
-stream_log(struct stream *s, enum log_level lvl, const char *fmt, ...)
+static void stream_end(struct stream *s, int failed, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static void flow(struct stream *s);
+
+static void stream_log(struct stream *s, enum log_level lvl, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 
 static void
 stream_log(struct stream *s, enum log_level lvl, const char *fmt, ...)
@@ -129,8 +127,10 @@ describe(struct stream *s, char *buf, size_t len)
 	if (s->link != NULL && s->started)
 		link_describe(s->link, buf, len);
 	else
-		snprintf(buf, len, "%s", s->lost_desc != NULL ? s->lost_desc :
-		    "identity=\"-\" serial=- tls=none");	/* never had a link */
+		/* lost_desc is NULL when it never had a link */
+		snprintf(buf, len, "%s",
+		    s->lost_desc != NULL ? s->lost_desc :
+					   "identity=\"-\" serial=- tls=none");
 }
 
 /* ---------------------------------------------------------------- close */
@@ -188,16 +188,17 @@ stream_end(struct stream *s, int failed, const char *fmt, ...)
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
 	describe(s, desc, sizeof(desc));
-	stream_log(s, LOG_LVL_INFO, "close %s to_db=%llu from_db=%llu "
-	    "duration=%.3fs state=%s reason=%s", desc,
-	    (unsigned long long)up, (unsigned long long)down,
+	stream_log(s, LOG_LVL_INFO,
+	    "close %s to_db=%llu from_db=%llu "
+	    "duration=%.3fs state=%s reason=%s",
+	    desc, (unsigned long long)up, (unsigned long long)down,
 	    (double)(uv_now(&s->w->loop) - s->started_at) / 1000.0,
 	    state_names[s->state], log_quote(qreason, sizeof(qreason), reason));
 	s->state = STREAM_CLOSING;
 	s->dial_on_data = 0;
 	/* Unless the link ended it, the link must stop carrying it now. */
 	if (failed && s->link != NULL)
-		link_stream_failed(s->link);	/* may call lost() */
+		link_stream_failed(s->link); /* may call lost() */
 	if (s->counted)
 		atomic_fetch_sub(&s->t->active, 1);
 	if (s->prev)
@@ -237,8 +238,7 @@ timer_cb(uv_timer_t *timer)
 		stream_end(s, 1, "peer sent nothing after the handshake");
 	} else if (s->state == STREAM_RELAYING) {
 		if (idle >= s->cfg->idle_timeout_ms) {
-			stream_end(s, 1, "idle for %.1fs",
-			    (double)idle / 1000);
+			stream_end(s, 1, "idle for %.1fs", (double)idle / 1000);
 			return;
 		}
 		uv_timer_start(&s->timer, timer_cb,
@@ -338,7 +338,7 @@ dial_db(struct stream *s)
 	set_state(s, STREAM_CONNECTING);
 	s->dial_ns = uv_hrtime();
 	if ((s->dial = dial_start(&s->sock, &s->cfg->connect,
-	    s->cfg->connect_timeout_ms, connected_cb, s)) == NULL)
+		 s->cfg->connect_timeout_ms, connected_cb, s)) == NULL)
 		stream_end(s, 1, "out of memory for a database connection");
 }
 
@@ -420,7 +420,7 @@ u_flush(void *arg)
 {
 	struct stream *s = arg;
 
-	sock_trim(&s->sock);	/* a chunk no record went into */
+	sock_trim(&s->sock); /* a chunk no record went into */
 	if (s->state == STREAM_CLOSING)
 		return;
 	if (s->dial_on_data && sock_queued(&s->sock) > 0) {
@@ -453,8 +453,10 @@ u_done(void *arg)
 
 	s->ending = 1;
 	if (s->sock.shut_done)
-		stream_end(s, 0, "both sides closed%s", s->link != NULL &&
-		    link_keeps(s->link) ? "; TLS connection kept" : "");
+		stream_end(s, 0, "both sides closed%s",
+		    s->link != NULL && link_keeps(s->link) ?
+			"; TLS connection kept" :
+			"");
 }
 
 static void
@@ -488,7 +490,7 @@ u_lost(void *arg, const char *why, int retry, int detach)
 	}
 	s->link = NULL;
 	if (s->state == STREAM_CLOSING || detach)
-		return;		/* it finishes on its own */
+		return; /* it finishes on its own */
 	if (retry && s->client && !s->retried) {
 		/* Nothing of the app's was forwarded: a new link. */
 		stream_log(s, LOG_LVL_DEBUG, "%s; dialling a new connection",
@@ -502,14 +504,12 @@ u_lost(void *arg, const char *why, int retry, int detach)
 		link_attach(s->link, &stream_user, s);
 		return;
 	}
-	s->reset = 1;		/* the link went mid-stream */
+	s->reset = 1; /* the link went mid-stream */
 	stream_end(s, 0, "%s", why);
 }
 
-static const struct link_user stream_user = {
-	u_start, u_room, u_commit, u_flush, u_peer_eof, u_done, u_writable,
-	u_abort, u_lost,
-};
+static const struct link_user stream_user = { u_start, u_room, u_commit,
+	u_flush, u_peer_eof, u_done, u_writable, u_abort, u_lost };
 
 /* ---------------------------------------------------------------- socket */
 
@@ -543,7 +543,8 @@ filter_app(struct stream *s, const uint8_t *p, size_t n)
 			s->app_negotiating = 0;
 			break;
 		case PG_TLS_DIRECT:
-			stream_end(s, 1, "app started TLS, but the local hop "
+			stream_end(s, 1,
+			    "app started TLS, but the local hop "
 			    "is plaintext: connect with sslmode=disable");
 			return 0;
 		default:
@@ -626,7 +627,11 @@ sock_shut_done(void *arg)
 }
 
 static const struct sock_ops stream_sock_ops = {
-	sock_data, sock_eof, sock_failed, sock_written, sock_shut_done,
+	sock_data,
+	sock_eof,
+	sock_failed,
+	sock_written,
+	sock_shut_done,
 	sock_closed,
 };
 
@@ -654,8 +659,7 @@ stream_new(struct worker *w, struct tunnel *t, struct gen *g)
 	s->state = s->client ? STREAM_WAITING : STREAM_CONNECTING;
 	s->started_at = s->last_active = uv_now(&w->loop);
 	snprintf(s->peer, sizeof(s->peer), "-");
-	sock_setup(&s->sock, w, &stream_sock_ops, s, s->client ? "app" :
-	    "db");
+	sock_setup(&s->sock, w, &stream_sock_ops, s, s->client ? "app" : "db");
 	uv_timer_init(&w->loop, &s->timer);
 	s->timer.data = s;
 	if ((s->next = w->streams) != NULL)
@@ -714,7 +718,7 @@ stream_serve(struct link *link)
 
 	/* The link's generation: the config its peer was checked with. */
 	if ((s = stream_new(link_worker(link), link_tunnel(link),
-	    gen_ref(link_gen(link)))) == NULL)
+		 gen_ref(link_gen(link)))) == NULL)
 		return;
 	snprintf(s->peer, sizeof(s->peer), "%s", link_peer(link));
 	count_open(s);

@@ -16,15 +16,15 @@ struct listener;
 struct worker;
 
 /* stream_accept(l): client: accept an app waiting on l and carry it. */
-void	stream_accept(struct listener *l);
+void stream_accept(struct listener *l);
 
 /*
  * stream_serve(link): server: a stream starts on link (the link_hooks
  * serve callback): make one, attach it, and dial the database.
  */
-void	stream_serve(struct link *link);
+void stream_serve(struct link *link);
 
 /* stream_close_all(w, why): end every stream of w now. */
-void	stream_close_all(struct worker *w, const char *why);
+void stream_close_all(struct worker *w, const char *why);
 
 #endif

@@ -54,7 +54,7 @@ drain_cb(uv_async_t *async)
 {
 	struct worker *w = async->data;
 
-	w->stopping = 1;	/* the pool keeps and prewarms nothing */
+	w->stopping = 1; /* the pool keeps and prewarms nothing */
 	stop_listening(w);
 	link_drain_all(w);
 }
@@ -156,7 +156,7 @@ worker_start(struct agent *a, unsigned index)
 		}
 		l->h.handle.data = l;
 		if ((rc = uv_listen(&l->h.stream, LISTEN_BACKLOG,
-		    connection_cb)) != 0)
+			 connection_cb)) != 0)
 			return rc;
 	}
 	w->listening = 1;
@@ -206,7 +206,7 @@ void
 worker_join(struct worker *w)
 {
 	uv_thread_join(&w->thread);
-	uv_run(&w->loop, UV_RUN_DEFAULT);	/* pending close callbacks */
+	uv_run(&w->loop, UV_RUN_DEFAULT); /* pending close callbacks */
 	uv_loop_close(&w->loop);
 	for (size_t i = 0; i < w->agent->ntunnels; i++)
 		SSL_SESSION_free(w->sessions[i]);

@@ -27,12 +27,12 @@
 enum verdict { V_OK, V_WARN, V_INVALID };
 
 struct checker {
-	int		 json;
-	int		 warn_days;
-	enum verdict	 worst;
-	int		 nresults;
-	char		**seen;		/* "kind path" judged already */
-	int		 nseen;
+	int json;
+	int warn_days;
+	enum verdict worst;
+	int nresults;
+	char **seen; /* "kind path" judged already */
+	int nseen;
 };
 
 static int
@@ -45,17 +45,17 @@ already(struct checker *k, const char *kind, const char *path)
 	for (int i = 0; i < k->nseen; i++)
 		if (strcmp(k->seen[i], key) == 0)
 			return 1;
-	if ((more = realloc(k->seen, sizeof(*more) * (size_t)(k->nseen + 1)))
-	    != NULL) {
+	if ((more = realloc(k->seen, sizeof(*more) * (size_t)(k->nseen + 1))) !=
+	    NULL) {
 		k->seen = more;
 		k->seen[k->nseen++] = strdup(key);
 	}
 	return 0;
 }
 
-static void
-report(struct checker *k, enum verdict v, const char *kind, const char *file,
-    int days, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void report(struct checker *k, enum verdict v, const char *kind,
+    const char *file, int days, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 static void
 report(struct checker *k, enum verdict v, const char *kind, const char *file,
@@ -71,7 +71,8 @@ report(struct checker *k, enum verdict v, const char *kind, const char *file,
 	if (v > k->worst)
 		k->worst = v;
 	if (k->json) {
-		printf("%s\n  {\"status\": \"%s\", \"kind\": \"%s\", \"file\": ",
+		printf(
+		    "%s\n  {\"status\": \"%s\", \"kind\": \"%s\", \"file\": ",
 		    k->nresults ? "," : "", names[v], kind);
 		json_string(stdout, file);
 		printf(", \"detail\": ");
@@ -118,7 +119,7 @@ check_leaf(struct checker *k, const struct cfg_tunnel *t)
 	EVP_PKEY *key;
 	X509_STORE *st;
 	X509_STORE_CTX *vctx;
-	STACK_OF(X509) *chain;
+	STACK_OF(X509) * chain;
 	char subject[512], na[40];
 	int n, days;
 	enum verdict v;
@@ -126,7 +127,8 @@ check_leaf(struct checker *k, const struct cfg_tunnel *t)
 	if (already(k, "cert", path))
 		return;
 	if ((certs = store_read_certs(path, &n)) == NULL) {
-		report(k, V_INVALID, "cert", path, INT32_MIN, "unreadable or "
+		report(k, V_INVALID, "cert", path, INT32_MIN,
+		    "unreadable or "
 		    "no PEM certificate");
 		return;
 	}
@@ -137,13 +139,17 @@ check_leaf(struct checker *k, const struct cfg_tunnel *t)
 	if ((key = store_read_key(t->tls.key.path)) == NULL ||
 	    X509_check_private_key(certs[0], key) != 1) {
 		ERR_clear_error();
-		report(k, V_INVALID, "cert", path, days, "%s: key %s does not "
-		    "match it", subject, t->tls.key.path);
+		report(k, V_INVALID, "cert", path, days,
+		    "%s: key %s does not "
+		    "match it",
+		    subject, t->tls.key.path);
 		goto out;
 	}
 	if ((st = load_store(t->tls.ca.path)) == NULL) {
-		report(k, V_INVALID, "cert", path, days, "%s: cannot load the "
-		    "CA file %s to verify it", subject, t->tls.ca.path);
+		report(k, V_INVALID, "cert", path, days,
+		    "%s: cannot load the "
+		    "CA file %s to verify it",
+		    subject, t->tls.ca.path);
 		goto out;
 	}
 	chain = sk_X509_new_null();
@@ -152,10 +158,12 @@ check_leaf(struct checker *k, const struct cfg_tunnel *t)
 	vctx = X509_STORE_CTX_new();
 	X509_STORE_CTX_init(vctx, st, certs[0], chain);
 	if (X509_verify_cert(vctx) != 1) {
-		report(k, V_INVALID, "cert", path, days, "%s: does not chain "
-		    "to %s: %s", subject, t->tls.ca.path,
+		report(k, V_INVALID, "cert", path, days,
+		    "%s: does not chain "
+		    "to %s: %s",
+		    subject, t->tls.ca.path,
 		    X509_verify_cert_error_string(
-		    X509_STORE_CTX_get_error(vctx)));
+			X509_STORE_CTX_get_error(vctx)));
 	} else {
 		report(k, v, "cert", path, days, "%s, %s %s (%d day%s)",
 		    subject, v == V_INVALID ? "expired" : "expires", na, days,
@@ -182,7 +190,8 @@ check_key(struct checker *k, const char *path, gid_t group)
 		return;
 	}
 	if (!tlsctx_key_private(path, &st, group))
-		report(k, V_INVALID, "key", path, INT32_MIN, "open to group or "
+		report(k, V_INVALID, "key", path, INT32_MIN,
+		    "open to group or "
 		    "others (mode %04o, gid %u, or an ACL): the agent refuses "
 		    "it; chmod 600, or 640 in the group the config names",
 		    (unsigned)(st.st_mode & 07777), (unsigned)st.st_gid);
@@ -201,7 +210,8 @@ check_ca(struct checker *k, const char *path)
 	if (already(k, "ca", path))
 		return;
 	if ((certs = store_read_certs(path, &n)) == NULL) {
-		report(k, V_INVALID, "ca", path, INT32_MIN, "unreadable or no "
+		report(k, V_INVALID, "ca", path, INT32_MIN,
+		    "unreadable or no "
 		    "PEM certificate");
 		return;
 	}
@@ -211,8 +221,8 @@ check_ca(struct checker *k, const char *path)
 		inspect_subject(X509_get_subject_name(certs[i]), subject,
 		    sizeof(subject));
 		inspect_date(X509_get0_notAfter(certs[i]), na, sizeof(na));
-		report(k, v, "ca", path, days, "%s, %s %s (%d day%s)",
-		    subject, v == V_INVALID ? "expired" : "expires", na, days,
+		report(k, v, "ca", path, days, "%s, %s %s (%d day%s)", subject,
+		    v == V_INVALID ? "expired" : "expires", na, days,
 		    abs(days) == 1 ? "" : "s");
 	}
 	store_free_certs(certs, n);
@@ -230,14 +240,15 @@ check_crl(struct checker *k, const char *path, const char *ca)
 	if (already(k, "crl", path))
 		return;
 	if ((crl = store_read_crl(path)) == NULL) {
-		report(k, V_INVALID, "crl", path, INT32_MIN, "unreadable or "
+		report(k, V_INVALID, "crl", path, INT32_MIN,
+		    "unreadable or "
 		    "no PEM CRL");
 		return;
 	}
 	if ((certs = store_read_certs(ca, &n)) != NULL) {
 		for (int i = 0; i < n && !signed_ok; i++)
 			signed_ok = X509_CRL_verify(crl,
-			    X509_get0_pubkey(certs[i])) == 1;
+					X509_get0_pubkey(certs[i])) == 1;
 		store_free_certs(certs, n);
 	}
 	ERR_clear_error();
@@ -245,12 +256,15 @@ check_crl(struct checker *k, const char *path, const char *ca)
 	if (next != NULL)
 		ASN1_TIME_diff(&days, &secs, NULL, next);
 	if (!signed_ok)
-		report(k, V_INVALID, "crl", path, INT32_MIN, "not signed by a "
-		    "CA in %s", ca);
+		report(k, V_INVALID, "crl", path, INT32_MIN,
+		    "not signed by a "
+		    "CA in %s",
+		    ca);
 	else if (next != NULL && X509_cmp_current_time(next) < 0)
-		report(k, V_INVALID, "crl", path, days, "next update was due "
-		    "%s: the agent refuses it", inspect_date(next, when,
-		    sizeof(when)));
+		report(k, V_INVALID, "crl", path, days,
+		    "next update was due "
+		    "%s: the agent refuses it",
+		    inspect_date(next, when, sizeof(when)));
 	else
 		report(k, next && days < k->warn_days ? V_WARN : V_OK, "crl",
 		    path, next ? days : INT32_MIN, "%d revoked, next update %s",
@@ -290,7 +304,8 @@ check_main(int argc, char **argv)
 		}
 	}
 	if (path == NULL || optind != argc) {
-		fprintf(stderr, "usage: dbtls-certs check --config FILE "
+		fprintf(stderr,
+		    "usage: dbtls-certs check --config FILE "
 		    "[--warn-days 30] [--json]\n");
 		return 2;
 	}
@@ -314,8 +329,10 @@ check_main(int argc, char **argv)
 			check_crl(&k, t->tls.crl.path, t->tls.ca.path);
 	}
 	if (k.json)
-		printf("\n], \"status\": \"%s\"}\n", k.worst == V_OK ? "ok" :
-		    k.worst == V_WARN ? "warn" : "invalid");
+		printf("\n], \"status\": \"%s\"}\n",
+		    k.worst == V_OK	  ? "ok" :
+			k.worst == V_WARN ? "warn" :
+					    "invalid");
 	for (int i = 0; i < k.nseen; i++)
 		free(k.seen[i]);
 	free(k.seen);

@@ -11,6 +11,6 @@
  * Exit 0 all good, 1 something expires within warn-days, 2 something is
  * invalid or unreadable.
  */
-int	check_main(int argc, char **argv);
+int check_main(int argc, char **argv);
 
 #endif

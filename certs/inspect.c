@@ -66,8 +66,9 @@ inspect_subject(const X509_NAME *n, char *buf, size_t len)
 	long l;
 
 	buf[0] = '\0';
-	if (b != NULL && X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 &
-	    ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+	if (b != NULL &&
+	    X509_NAME_print_ex(b, n, 0,
+		XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
 		l = BIO_get_mem_data(b, &data);
 		snprintf(buf, len, "%.*s", (int)l, data);
 	}
@@ -91,7 +92,7 @@ sans_list(X509 *x, char items[][300], int max, int *n)
 		case GEN_DNS:
 		case GEN_URI:
 			s = e->type == GEN_DNS ? e->d.dNSName :
-			    e->d.uniformResourceIdentifier;
+						 e->d.uniformResourceIdentifier;
 			snprintf(items[(*n)++], 300, "%s:%.*s",
 			    e->type == GEN_DNS ? "DNS" : "URI",
 			    ASN1_STRING_length(s),
@@ -130,10 +131,10 @@ key_desc(X509 *x, char *buf, size_t len, int *bits)
 	if (k == NULL) {
 		snprintf(buf, len, "unknown");
 	} else if (EVP_PKEY_get_base_id(k) == EVP_PKEY_EC) {
-		EVP_PKEY_get_utf8_string_param(k, "group", group,
-		    sizeof(group), &glen);
-		snprintf(buf, len, "EC %s", strcmp(group, "prime256v1") == 0 ?
-		    "P-256" : group);
+		EVP_PKEY_get_utf8_string_param(k, "group", group, sizeof(group),
+		    &glen);
+		snprintf(buf, len, "EC %s",
+		    strcmp(group, "prime256v1") == 0 ? "P-256" : group);
 	} else {
 		snprintf(buf, len, "%s", EVP_PKEY_get0_type_name(k));
 	}
@@ -181,7 +182,8 @@ describe(const char *file, X509 *x, int json, int first)
 		}
 		printf("], \"issuer\": ");
 		json_string(stdout, issuer);
-		printf(", \"serial\": \"%s\", \"not_before\": \"%s\", "
+		printf(
+		    ", \"serial\": \"%s\", \"not_before\": \"%s\", "
 		    "\"not_after\": \"%s\", \"days_left\": %d, \"key\": \"%s\", "
 		    "\"key_bits\": %d, \"is_ca\": %s, \"sha256\": \"%s\"}",
 		    serial, nb, na, days, key, bits,
@@ -220,7 +222,8 @@ inspect_main(int argc, char **argv)
 		json = 1;
 	}
 	if (optind == argc) {
-		fprintf(stderr, "usage: dbtls-certs inspect FILE... [--json]\n");
+		fprintf(stderr,
+		    "usage: dbtls-certs inspect FILE... [--json]\n");
 		return 2;
 	}
 	if (json)

@@ -54,10 +54,10 @@ usage(FILE *f)
 
 /* opts: what the issuing commands take. */
 struct opts {
-	const char	*dir, *ca, *cn, *out, *csr, *cert;
-	const char	*dns[MAX_NAMES], *ip[MAX_NAMES], *uri[MAX_NAMES];
-	int		 ndns, nip, nuri;
-	int		 days, force;
+	const char *dir, *ca, *cn, *out, *csr, *cert;
+	const char *dns[MAX_NAMES], *ip[MAX_NAMES], *uri[MAX_NAMES];
+	int ndns, nip, nuri;
+	int days, force;
 	enum pki_keytype keytype;
 };
 
@@ -80,8 +80,10 @@ parse_days(const char *s, int *out)
 	long v = strtol(s, &end, 10);
 
 	if (*end != '\0' || v < 1 || v > 36500) {
-		fprintf(stderr, "dbtls-certs: --days %s: a whole number of days "
-		    "from 1 to 36500\n", s);
+		fprintf(stderr,
+		    "dbtls-certs: --days %s: a whole number of days "
+		    "from 1 to 36500\n",
+		    s);
 		return -1;
 	}
 	*out = (int)v;
@@ -122,21 +124,44 @@ parse_opts(int argc, char **argv, struct opts *o, int days, int owned)
 		int bad = 0;
 
 		switch (ch) {
-		case 'D': o->dir = optarg; break;
-		case 'a': o->ca = optarg; break;
-		case 'n': o->cn = optarg; break;
-		case 'o': o->out = optarg; break;
-		case 'r': o->csr = optarg; break;
-		case 'C': o->cert = optarg; break;
-		case 'd': bad = push(o->dns, &o->ndns, optarg); break;
-		case 'i': bad = push(o->ip, &o->nip, optarg); break;
-		case 'u': bad = push(o->uri, &o->nuri, optarg); break;
-		case 'y': bad = parse_days(optarg, &o->days); break;
-		case 'f': o->force = 1; break;
+		case 'D':
+			o->dir = optarg;
+			break;
+		case 'a':
+			o->ca = optarg;
+			break;
+		case 'n':
+			o->cn = optarg;
+			break;
+		case 'o':
+			o->out = optarg;
+			break;
+		case 'r':
+			o->csr = optarg;
+			break;
+		case 'C':
+			o->cert = optarg;
+			break;
+		case 'd':
+			bad = push(o->dns, &o->ndns, optarg);
+			break;
+		case 'i':
+			bad = push(o->ip, &o->nip, optarg);
+			break;
+		case 'u':
+			bad = push(o->uri, &o->nuri, optarg);
+			break;
+		case 'y':
+			bad = parse_days(optarg, &o->days);
+			break;
+		case 'f':
+			o->force = 1;
+			break;
 		case 'O':
 		case 'G':
 			if (!owned) {
-				fprintf(stderr, "dbtls-certs: --owner and "
+				fprintf(stderr,
+				    "dbtls-certs: --owner and "
 				    "--group are for issue and csr (a CA's "
 				    "files stay root's)\n");
 				return -1;
@@ -146,8 +171,10 @@ parse_opts(int argc, char **argv, struct opts *o, int days, int owned)
 			break;
 		case 'k':
 			if ((bad = pki_keytype_parse(optarg, &o->keytype)) != 0)
-				fprintf(stderr, "dbtls-certs: --key %s: use ec, "
-				    "ed25519 or rsa\n", optarg);
+				fprintf(stderr,
+				    "dbtls-certs: --key %s: use ec, "
+				    "ed25519 or rsa\n",
+				    optarg);
 			break;
 		default:
 			return -1;
@@ -169,8 +196,10 @@ need(const char *v, const char *flag, const char *cmd)
 {
 	if (v != NULL)
 		return 0;
-	fprintf(stderr, "dbtls-certs %s: %s is required (see dbtls-certs "
-	    "--help)\n", cmd, flag);
+	fprintf(stderr,
+	    "dbtls-certs %s: %s is required (see dbtls-certs "
+	    "--help)\n",
+	    cmd, flag);
 	return -1;
 }
 
@@ -179,8 +208,10 @@ static int
 file_name(const char *cn)
 {
 	if (cn[0] == '\0' || cn[0] == '.' || strchr(cn, '/') != NULL) {
-		fprintf(stderr, "dbtls-certs: --cn \"%s\" cannot name files "
-		    "(no '/', no leading '.')\n", cn);
+		fprintf(stderr,
+		    "dbtls-certs: --cn \"%s\" cannot name files "
+		    "(no '/', no leading '.')\n",
+		    cn);
 		return -1;
 	}
 	return 0;
@@ -188,9 +219,9 @@ file_name(const char *cn)
 
 /* identity: a new key, and the subject and SANs the options ask for. */
 struct identity {
-	GENERAL_NAMES	*sans;
-	X509_NAME	*subject;
-	EVP_PKEY	*key;
+	GENERAL_NAMES *sans;
+	X509_NAME *subject;
+	EVP_PKEY *key;
 };
 
 static int
@@ -201,8 +232,10 @@ identity_new(const struct opts *o, struct identity *id)
 
 	memset(id, 0, sizeof(*id));
 	return (id->sans = pki_sans(&n)) != NULL &&
-	    (id->subject = pki_subject(o->cn)) != NULL &&
-	    (id->key = pki_keygen(o->keytype)) != NULL ? 0 : -1;
+		(id->subject = pki_subject(o->cn)) != NULL &&
+		(id->key = pki_keygen(o->keytype)) != NULL ?
+	    0 :
+	    -1;
 }
 
 static void
@@ -241,8 +274,10 @@ cmd_init_ca(int argc, char **argv)
 	snprintf(crt, sizeof(crt), "%s/ca.crt", o.dir);
 	snprintf(key, sizeof(key), "%s/ca.key", o.dir);
 	if (!o.force && (store_exists(crt) || store_exists(key))) {
-		fprintf(stderr, "dbtls-certs: %s already holds a CA; use "
-		    "--force to replace it\n", o.dir);
+		fprintf(stderr,
+		    "dbtls-certs: %s already holds a CA; use "
+		    "--force to replace it\n",
+		    o.dir);
 		return 2;
 	}
 	if ((k = pki_keygen(o.keytype)) == NULL)
@@ -279,14 +314,17 @@ cmd_issue(int argc, char **argv)
 	snprintf(crt, sizeof(crt), "%s/%s.crt", o.out, o.cn);
 	snprintf(key, sizeof(key), "%s/%s.key", o.out, o.cn);
 	if (!o.force && (store_exists(crt) || store_exists(key))) {
-		fprintf(stderr, "dbtls-certs: %s or %s exists; use --force to "
-		    "replace them\n", crt, key);
+		fprintf(stderr,
+		    "dbtls-certs: %s or %s exists; use --force to "
+		    "replace them\n",
+		    crt, key);
 		return 2;
 	}
 	if (pki_ca_load(o.ca, &ca) != 0)
 		return 2;
-	if (identity_new(&o, &id) == 0 && (x = pki_make_leaf(id.key,
-	    id.subject, id.sans, &ca, o.days)) != NULL &&
+	if (identity_new(&o, &id) == 0 &&
+	    (x = pki_make_leaf(id.key, id.subject, id.sans, &ca, o.days)) !=
+		NULL &&
 	    store_write_key(key, id.key, o.force) == 0 &&
 	    pki_write_leaf(crt, x, &ca, o.force) == 0) {
 		printf("wrote %s and %s\n", crt, key);
@@ -308,8 +346,9 @@ cmd_csr(int argc, char **argv)
 	int rc = 2;
 
 	if (parse_opts(argc, argv, &o, 90, 1) != 0 ||
-	    need(o.cn, "--cn", "csr") != 0 || need(o.out, "--out", "csr") != 0 ||
-	    file_name(o.cn) != 0 || make_dir(o.out) != 0)
+	    need(o.cn, "--cn", "csr") != 0 ||
+	    need(o.out, "--out", "csr") != 0 || file_name(o.cn) != 0 ||
+	    make_dir(o.out) != 0)
 		return 2;
 	snprintf(req, sizeof(req), "%s/%s.csr", o.out, o.cn);
 	snprintf(key, sizeof(key), "%s/%s.key", o.out, o.cn);
@@ -346,9 +385,11 @@ cmd_sign(int argc, char **argv)
 	 * proof that its sender holds that key. */
 	if (X509_REQ_verify(r, X509_REQ_get0_pubkey(r)) != 1) {
 		ERR_clear_error();
-		fprintf(stderr, "dbtls-certs: %s: the request's signature does "
+		fprintf(stderr,
+		    "dbtls-certs: %s: the request's signature does "
 		    "not verify with its own public key (signed by another "
-		    "key, or altered)\n", o.csr);
+		    "key, or altered)\n",
+		    o.csr);
 		X509_REQ_free(r);
 		return 2;
 	}
@@ -358,7 +399,7 @@ cmd_sign(int argc, char **argv)
 	}
 	sans = pki_req_sans(r);
 	if ((x = pki_make_leaf(X509_REQ_get0_pubkey(r),
-	    X509_REQ_get_subject_name(r), sans, &ca, o.days)) != NULL &&
+		 X509_REQ_get_subject_name(r), sans, &ca, o.days)) != NULL &&
 	    pki_write_leaf(o.out, x, &ca, o.force) == 0) {
 		printf("wrote %s\n", o.out);
 		rc = 0;
@@ -389,7 +430,7 @@ cmd_revoke(int argc, char **argv, int just_crl)
 		return 2;
 	}
 	rc = just_crl ? pki_ca_write_crl(&ca, o.days) :
-	    pki_ca_revoke(&ca, certs[0], o.days);
+			pki_ca_revoke(&ca, certs[0], o.days);
 	if (rc == 0)
 		printf("wrote %s/ca.crl\n", o.ca);
 	store_free_certs(certs, n);

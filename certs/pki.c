@@ -28,8 +28,7 @@ pki_err(const char *what)
 	if (e != 0)
 		ERR_error_string_n(e, buf, sizeof(buf));
 	ERR_clear_error();
-	fprintf(stderr, "dbtls-certs: %s%s%s\n", what, buf[0] ? ": " : "",
-	    buf);
+	fprintf(stderr, "dbtls-certs: %s%s%s\n", what, buf[0] ? ": " : "", buf);
 }
 
 int
@@ -85,7 +84,7 @@ digest_for(EVP_PKEY *key)
 {
 	/* Ed25519 signs the message itself: no separate digest. */
 	return EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 ? NULL :
-	    EVP_sha256();
+							       EVP_sha256();
 }
 
 static int
@@ -102,8 +101,10 @@ add_name(GENERAL_NAMES *gens, int type, const char *value)
 		if (ip == NULL) {
 			GENERAL_NAME_free(g);
 			ERR_clear_error();
-			fprintf(stderr, "dbtls-certs: \"%s\" is not an IP "
-			    "address\n", value);
+			fprintf(stderr,
+			    "dbtls-certs: \"%s\" is not an IP "
+			    "address\n",
+			    value);
 			return -1;
 		}
 		GENERAL_NAME_set0_value(g, GEN_IPADD, ip);
@@ -154,8 +155,9 @@ pki_subject(const char *cn)
 {
 	X509_NAME *name = X509_NAME_new();
 
-	if (name == NULL || !X509_NAME_add_entry_by_txt(name, "CN",
-	    MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0)) {
+	if (name == NULL ||
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+		(const unsigned char *)cn, -1, -1, 0)) {
 		X509_NAME_free(name);
 		pki_err("cannot build the subject");
 		return NULL;
@@ -172,11 +174,11 @@ random_serial(X509 *x)
 
 	if (RAND_bytes(b, sizeof(b)) != 1)
 		return 0;
-	b[0] &= 0x7f;	/* positive */
-	b[0] |= 0x40;	/* and a full 127 bits, never a short number */
+	b[0] &= 0x7f; /* positive */
+	b[0] |= 0x40; /* and a full 127 bits, never a short number */
 	bn = BN_bin2bn(b, sizeof(b), NULL);
-	ok = bn != NULL && BN_to_ASN1_INTEGER(bn,
-	    X509_get_serialNumber(x)) != NULL;
+	ok = bn != NULL &&
+	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL;
 	BN_free(bn);
 	return ok;
 }
@@ -220,7 +222,8 @@ pki_make_ca(EVP_PKEY *key, const char *cn, int days)
 	X509 *x = name ? new_cert(key, name, days) : NULL;
 
 	if (x == NULL || !X509_set_issuer_name(x, name) ||
-	    !add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") ||
+	    !add_ext(x, x, NID_basic_constraints,
+		"critical,CA:TRUE,pathlen:0") ||
 	    !add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign") ||
 	    !add_ext(x, x, NID_subject_key_identifier, "hash") ||
 	    !X509_sign(x, key, digest_for(key))) {
@@ -248,9 +251,10 @@ pki_make_leaf(EVP_PKEY *pub, const X509_NAME *subject,
 	    !add_ext(x, ca->cert, NID_ext_key_usage, "serverAuth,clientAuth") ||
 	    !add_ext(x, ca->cert, NID_subject_key_identifier, "hash") ||
 	    !add_ext(x, ca->cert, NID_authority_key_identifier,
-	    "keyid:always") ||
+		"keyid:always") ||
 	    (sans != NULL && sk_GENERAL_NAME_num(sans) > 0 &&
-	    !X509_add1_ext_i2d(x, NID_subject_alt_name, (void *)sans, 0, 0)) ||
+		!X509_add1_ext_i2d(x, NID_subject_alt_name, (void *)sans, 0,
+		    0)) ||
 	    !X509_sign(x, ca->key, digest_for(ca->key))) {
 		pki_err("cannot make the certificate");
 		X509_free(x);
@@ -260,19 +264,18 @@ pki_make_leaf(EVP_PKEY *pub, const X509_NAME *subject,
 }
 
 X509_REQ *
-pki_make_req(EVP_PKEY *key, const X509_NAME *subject,
-    const GENERAL_NAMES *sans)
+pki_make_req(EVP_PKEY *key, const X509_NAME *subject, const GENERAL_NAMES *sans)
 {
 	X509_REQ *r = X509_REQ_new();
 	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
-	int ok = r != NULL && exts != NULL &&
-	    X509_REQ_set_version(r, 0) &&
+	int ok = r != NULL && exts != NULL && X509_REQ_set_version(r, 0) &&
 	    X509_REQ_set_subject_name(r, subject) &&
 	    X509_REQ_set_pubkey(r, key);
 
 	if (ok && sans != NULL && sk_GENERAL_NAME_num(sans) > 0)
 		ok = X509V3_add1_i2d(&exts, NID_subject_alt_name, (void *)sans,
-		    0, 0) == 1 && X509_REQ_add_extensions(r, exts);
+			 0, 0) == 1 &&
+		    X509_REQ_add_extensions(r, exts);
 	ok = ok && X509_REQ_sign(r, key, digest_for(key));
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	if (!ok) {
@@ -284,8 +287,7 @@ pki_make_req(EVP_PKEY *key, const X509_NAME *subject,
 }
 
 int
-pki_write_leaf(const char *path, X509 *leaf, const struct pki_ca *ca,
-    int force)
+pki_write_leaf(const char *path, X509 *leaf, const struct pki_ca *ca, int force)
 {
 	X509 *chain[2] = { leaf, ca->cert };
 	int root = X509_check_issued(ca->cert, ca->cert) == X509_V_OK;
@@ -332,8 +334,10 @@ pki_ca_load(const char *dir, struct pki_ca *ca)
 		goto fail;
 	}
 	if (X509_cmp_current_time(X509_get0_notAfter(ca->cert)) < 0) {
-		fprintf(stderr, "dbtls-certs: %s has expired; make a new CA "
-		    "(see CA rotation in the README)\n", path);
+		fprintf(stderr,
+		    "dbtls-certs: %s has expired; make a new CA "
+		    "(see CA rotation in the README)\n",
+		    path);
 		goto fail;
 	}
 	snprintf(path, sizeof(path), "%s/ca.key", dir);
@@ -370,10 +374,11 @@ pki_ca_write_crl(struct pki_ca *ca, int days)
 	FILE *f;
 	int ok, rc = -1;
 
-	ok = crl && now && next && X509_CRL_set_version(crl, X509_CRL_VERSION_2)
-	    && X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->cert))
-	    && X509_CRL_set1_lastUpdate(crl, now)
-	    && X509_CRL_set1_nextUpdate(crl, next);
+	ok = crl && now && next &&
+	    X509_CRL_set_version(crl, X509_CRL_VERSION_2) &&
+	    X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->cert)) &&
+	    X509_CRL_set1_lastUpdate(crl, now) &&
+	    X509_CRL_set1_nextUpdate(crl, next);
 	snprintf(path, sizeof(path), "%s/revoked.txt", ca->dir);
 	if (ok && (f = fopen(path, "r")) != NULL) {
 		while (ok && fgets(line, sizeof(line), f) != NULL) {
@@ -402,8 +407,8 @@ pki_ca_write_crl(struct pki_ca *ca, int days)
 		}
 		fclose(f);
 	}
-	if (ok && X509_CRL_sort(crl) && X509_CRL_sign(crl, ca->key,
-	    digest_for(ca->key))) {
+	if (ok && X509_CRL_sort(crl) &&
+	    X509_CRL_sign(crl, ca->key, digest_for(ca->key))) {
 		snprintf(path, sizeof(path), "%s/ca.crl", ca->dir);
 		rc = store_write_crl(path, crl, 1);
 	} else if (ok) {
@@ -422,8 +427,10 @@ pki_ca_revoke(struct pki_ca *ca, X509 *cert, int days)
 	FILE *f;
 
 	if (X509_check_issued(ca->cert, cert) != X509_V_OK) {
-		fprintf(stderr, "dbtls-certs: that certificate was not issued "
-		    "by %s/ca.crt\n", ca->dir);
+		fprintf(stderr,
+		    "dbtls-certs: that certificate was not issued "
+		    "by %s/ca.crt\n",
+		    ca->dir);
 		return -1;
 	}
 	allow_serial(cert, hex, sizeof(hex));

@@ -38,7 +38,8 @@ validity_days(X509 *x)
 	int days = 0, secs = 0;
 
 	if (!ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(x),
-	    X509_get0_notAfter(x)) || days < 1)
+		X509_get0_notAfter(x)) ||
+	    days < 1)
 		return 90;
 	return days + (secs > 0);
 }
@@ -58,8 +59,7 @@ trusted_by(X509 *leaf, const char *ca)
 }
 
 static int
-rotate_one(const struct cfg_tunnel *t, struct pki_ca *ca, int days,
-    int dry_run)
+rotate_one(const struct cfg_tunnel *t, struct pki_ca *ca, int days, int dry_run)
 {
 	const char *crt = t->tls.cert.path, *keyp = t->tls.key.path;
 	char prev[4200], oldser[72], newser[72];
@@ -78,10 +78,10 @@ rotate_one(const struct cfg_tunnel *t, struct pki_ca *ca, int days,
 		return 0;
 	}
 	sans = pki_cert_sans(certs[0]);
-	if ((key = pki_keygen(pki_keytype_of(X509_get0_pubkey(certs[0]))))
-	    == NULL || (leaf = pki_make_leaf(key,
-	    X509_get_subject_name(certs[0]), sans, ca,
-	    days ? days : validity_days(certs[0]))) == NULL)
+	if ((key = pki_keygen(pki_keytype_of(X509_get0_pubkey(certs[0])))) ==
+		NULL ||
+	    (leaf = pki_make_leaf(key, X509_get_subject_name(certs[0]), sans,
+		 ca, days ? days : validity_days(certs[0]))) == NULL)
 		goto out;
 	snprintf(prev, sizeof(prev), "%s.prev", crt);
 	if (store_copy(crt, prev) != 0)
@@ -93,10 +93,11 @@ rotate_one(const struct cfg_tunnel *t, struct pki_ca *ca, int days,
 	    pki_write_leaf(crt, leaf, ca, 1) != 0)
 		goto out;
 	allow_serial(leaf, newser, sizeof(newser));
-	printf("rotated %s (serial %s -> %s), previous kept as %s.prev\n",
-	    crt, oldser, newser, crt);
+	printf("rotated %s (serial %s -> %s), previous kept as %s.prev\n", crt,
+	    oldser, newser, crt);
 	if (!trusted_by(leaf, t->tls.ca.path))
-		fprintf(stderr, "dbtls-certs: note: %s/ca.crt is not in %s: "
+		fprintf(stderr,
+		    "dbtls-certs: note: %s/ca.crt is not in %s: "
 		    "peers that trust only that file will refuse %s\n",
 		    ca->dir, t->tls.ca.path, crt);
 	rc = 0;
@@ -136,11 +137,14 @@ tell_agent(const struct cfg *cfg, const char *unit)
 
 	if (cfg->pidfile == NULL) {
 		if (posix_spawnp(&child, "systemctl", NULL, NULL, argv,
-		    environ) != 0 || waitpid(child, &status, 0) < 0 ||
-		    !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			fprintf(stderr, "dbtls-certs: the config names no "
+			environ) != 0 ||
+		    waitpid(child, &status, 0) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0) {
+			fprintf(stderr,
+			    "dbtls-certs: the config names no "
 			    "pidfile and \"systemctl reload %s\" failed: "
-			    "reload the agent yourself\n", unit);
+			    "reload the agent yourself\n",
+			    unit);
 			return -1;
 		}
 		printf("asked systemd to reload %s\n", unit);
@@ -156,14 +160,18 @@ tell_agent(const struct cfg *cfg, const char *unit)
 	}
 	fclose(f);
 	if (!is_agent((pid_t)pid)) {
-		fprintf(stderr, "dbtls-certs: pid %ld in %s is not a running "
+		fprintf(stderr,
+		    "dbtls-certs: pid %ld in %s is not a running "
 		    "dbtls-agent (a stale pidfile?): reload the agent "
-		    "yourself\n", pid, cfg->pidfile);
+		    "yourself\n",
+		    pid, cfg->pidfile);
 		return -1;
 	}
 	if (kill((pid_t)pid, SIGHUP) != 0) {
-		fprintf(stderr, "dbtls-certs: cannot signal the agent (pid "
-		    "%ld from %s): %s\n", pid, cfg->pidfile, strerror(errno));
+		fprintf(stderr,
+		    "dbtls-certs: cannot signal the agent (pid "
+		    "%ld from %s): %s\n",
+		    pid, cfg->pidfile, strerror(errno));
 		return -1;
 	}
 	printf("asked the agent (pid %ld) to reload\n", pid);
@@ -213,7 +221,7 @@ rotate_main(int argc, char **argv)
 		case 'O':
 		case 'G':
 			if (store_set_owner(ch == 'O' ? optarg : NULL,
-			    ch == 'G' ? optarg : NULL) != 0)
+				ch == 'G' ? optarg : NULL) != 0)
 				return 2;
 			break;
 		default:
@@ -221,7 +229,8 @@ rotate_main(int argc, char **argv)
 		}
 	}
 	if (path == NULL || cadir == NULL || optind != argc || days < 0) {
-		fprintf(stderr, "usage: dbtls-certs rotate --config FILE --ca "
+		fprintf(stderr,
+		    "usage: dbtls-certs rotate --config FILE --ca "
 		    "DIR [--days N] [--reload [--unit UNIT]] [--dry-run]\n"
 		    "       [--owner USER] [--group GROUP]\n");
 		return 2;
@@ -240,7 +249,7 @@ rotate_main(int argc, char **argv)
 
 		for (size_t j = 0; j < i && !done; j++)
 			done = strcmp(cfg->tunnels[j].tls.cert.path,
-			    t->tls.cert.path) == 0;
+				   t->tls.cert.path) == 0;
 		if (!done && rotate_one(t, &ca, days, dry) != 0)
 			rc = 2;
 	}

@@ -7,6 +7,6 @@
  * rotate_main(argc, argv): "rotate --config FILE --ca DIR [--days N]
  * [--reload] [--dry-run]".  0 on success, 2 on any error.
  */
-int	rotate_main(int argc, char **argv);
+int rotate_main(int argc, char **argv);
 
 #endif

@@ -33,16 +33,20 @@ store_set_owner(const char *user, const char *group)
 
 	if (user != NULL) {
 		if ((pw = getpwnam(user)) == NULL) {
-			fprintf(stderr, "dbtls-certs: --owner %s: no such "
-			    "user\n", user);
+			fprintf(stderr,
+			    "dbtls-certs: --owner %s: no such "
+			    "user\n",
+			    user);
 			return -1;
 		}
 		owner_uid = pw->pw_uid;
 	}
 	if (group != NULL) {
 		if ((gr = getgrnam(group)) == NULL) {
-			fprintf(stderr, "dbtls-certs: --group %s: no such "
-			    "group\n", group);
+			fprintf(stderr,
+			    "dbtls-certs: --group %s: no such "
+			    "group\n",
+			    group);
 			return -1;
 		}
 		owner_gid = gr->gr_gid;
@@ -86,8 +90,8 @@ store_exists(const char *path)
 
 /* write_as: the atomic write, owned by uid:gid (-1: unchanged). */
 static int
-write_as(const char *path, const void *data, size_t len, mode_t mode,
-    uid_t uid, gid_t gid)
+write_as(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
+    gid_t gid)
 {
 	char tmp[PATH_MAX];
 	const char *p = data;
@@ -99,14 +103,17 @@ write_as(const char *path, const void *data, size_t len, mode_t mode,
 		return -1;
 	}
 	if ((fd = mkstemp(tmp)) < 0) {
-		fprintf(stderr, "dbtls-certs: cannot create a file beside %s: "
-		    "%s\n", path, strerror(errno));
+		fprintf(stderr,
+		    "dbtls-certs: cannot create a file beside %s: "
+		    "%s\n",
+		    path, strerror(errno));
 		return -1;
 	}
 	/* Owner and final mode from the first byte: a key is never
 	 * readable by others, not even for a moment. */
 	if (((uid != (uid_t)-1 || gid != (gid_t)-1) &&
-	    fchown(fd, uid, gid) != 0) || fchmod(fd, mode) != 0)
+		fchown(fd, uid, gid) != 0) ||
+	    fchmod(fd, mode) != 0)
 		goto fail;
 	while (len > 0) {
 		ssize_t w = write(fd, p, len);
@@ -153,8 +160,10 @@ store_write(const char *path, const void *data, size_t len, mode_t mode,
 		path = real;
 	if (lstat(path, &old) == 0) {
 		if (!force) {
-			fprintf(stderr, "dbtls-certs: %s exists; use --force "
-			    "to replace it\n", path);
+			fprintf(stderr,
+			    "dbtls-certs: %s exists; use --force "
+			    "to replace it\n",
+			    path);
 			return -1;
 		}
 		/* A replaced file keeps its owner, and a key its group's
@@ -167,7 +176,7 @@ store_write(const char *path, const void *data, size_t len, mode_t mode,
 		}
 	}
 	if (owner_gid != (gid_t)-1 && (mode & 077) == 0)
-		mode |= 040;	/* a key, for the group named */
+		mode |= 040; /* a key, for the group named */
 	return write_as(path, data, len, mode, uid, gid);
 }
 
@@ -194,8 +203,8 @@ store_copy(const char *from, const char *to)
 		return -1;
 	}
 	fclose(f);
-	rc = write_as(to, buf, (size_t)st.st_size, st.st_mode & 0777,
-	    st.st_uid, st.st_gid);
+	rc = write_as(to, buf, (size_t)st.st_size, st.st_mode & 0777, st.st_uid,
+	    st.st_gid);
 	free(buf);
 	return rc;
 }
@@ -223,8 +232,9 @@ store_write_key(const char *path, EVP_PKEY *key, int force)
 {
 	BIO *b = BIO_new(BIO_s_mem());
 
-	return write_bio(path, b, b && PEM_write_bio_PrivateKey(b, key, NULL,
-	    NULL, 0, NULL, NULL), 0600, force);
+	return write_bio(path, b,
+	    b && PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL),
+	    0600, force);
 }
 
 int
@@ -288,7 +298,7 @@ store_read_certs(const char *path, int *n)
 		certs = more;
 		certs[(*n)++] = x;
 	}
-	ERR_clear_error();	/* the loop ends on "no start line" */
+	ERR_clear_error(); /* the loop ends on "no start line" */
 	BIO_free(b);
 	if (*n == 0) {
 		fprintf(stderr, "dbtls-certs: %s: no PEM certificate in it\n",

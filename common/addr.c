@@ -91,7 +91,8 @@ addr_parse(const char *s, struct addr *out, char *err, size_t errlen)
 		out->salen = sizeof(*sin6);
 		out->numeric = 1;
 	} else if (s[0] == '[') {
-		return addr_fail(err, errlen, "not an IPv6 address in brackets");
+		return addr_fail(err, errlen,
+		    "not an IPv6 address in brackets");
 	}
 	return 0;
 }
@@ -122,7 +123,7 @@ addr_is_local(const struct addr *a)
 		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
 	return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ||
 	    (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) &&
-	    sin6->sin6_addr.s6_addr[12] == 127);
+		sin6->sin6_addr.s6_addr[12] == 127);
 }
 
 char *

@@ -62,7 +62,7 @@ san_in(char **list, size_t n, const char *v, int len, int nocase)
 		if (strlen(list[i]) != (size_t)len)
 			continue;
 		if (nocase ? strncasecmp(list[i], v, (size_t)len) == 0 :
-		    memcmp(list[i], v, (size_t)len) == 0)
+			     memcmp(list[i], v, (size_t)len) == 0)
 			return 1;
 	}
 	return 0;
@@ -77,7 +77,7 @@ ou_match(const struct cfg_allow *a, X509 *cert, char *why, size_t len,
 	int idx = -1, matched = 0;
 
 	while ((idx = X509_NAME_get_index_by_NID(name,
-	    NID_organizationalUnitName, idx)) >= 0) {
+		    NID_organizationalUnitName, idx)) >= 0) {
 		ASN1_STRING *d = X509_NAME_ENTRY_get_data(
 		    X509_NAME_get_entry(name, idx));
 		unsigned char *u = NULL;
@@ -104,8 +104,9 @@ allow_spki_sha256(X509 *cert, unsigned char out[CFG_SPKI_LEN])
 	unsigned char *der = NULL;
 	unsigned int mdlen = 0;
 	int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
-	int ok = n > 0 && EVP_Digest(der, (size_t)n, out, &mdlen,
-	    EVP_sha256(), NULL) == 1 && mdlen == CFG_SPKI_LEN;
+	int ok = n > 0 &&
+	    EVP_Digest(der, (size_t)n, out, &mdlen, EVP_sha256(), NULL) == 1 &&
+	    mdlen == CFG_SPKI_LEN;
 
 	OPENSSL_free(der);
 	return ok ? 0 : -1;
@@ -185,8 +186,9 @@ allow_identity(X509 *cert, char *buf, size_t len)
 char *
 allow_serial(X509 *cert, char *buf, size_t len)
 {
-	BIGNUM *bn = cert ? ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert),
-	    NULL) : NULL;
+	BIGNUM *bn = cert ?
+	    ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL) :
+	    NULL;
 	char *hex = bn ? BN_bn2hex(bn) : NULL;
 
 	snprintf(buf, len, "%s", hex ? hex : "-");

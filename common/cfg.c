@@ -23,10 +23,10 @@
 
 /* Numeric tunnel settings: seconds unless said otherwise. */
 struct limit_def {
-	const char	*key;
-	size_t		 offset;
-	double		 def, min, max;
-	unsigned	 scale;		/* stored value = seconds * scale */
+	const char *key;
+	size_t offset;
+	double def, min, max;
+	unsigned scale; /* stored value = seconds * scale */
 };
 
 #define TUN_OFF(f) offsetof(struct cfg_tunnel, f)
@@ -46,14 +46,13 @@ static const struct limit_def limit_defs[] = {
 #define NLIMITS (sizeof(limit_defs) / sizeof(limit_defs[0]))
 
 static const char *const top_keys[] = { "tls", "tunnels", "workers",
-	"log_level", "log_format", "pidfile", "drain_timeout", "user",
-	"group", "metrics", "close_on_revoke", "close_expired", "sandbox",
-	NULL };
+	"log_level", "log_format", "pidfile", "drain_timeout", "user", "group",
+	"metrics", "close_on_revoke", "close_expired", "sandbox", NULL };
 static const char *const tls_keys[] = { "cert", "key", "ca", "crl",
 	"min_version", "reload", "expiry_warn_days", NULL };
-static const char *const tunnel_keys[] = { "name", "mode", "protocol",
-	"listen", "connect", "server_name", "tls", "allow", "allow_any",
-	"listen_mode", "listen_owner", "listen_group", NULL };
+static const char *const tunnel_keys[] = { "name", "mode", "protocol", "listen",
+	"connect", "server_name", "tls", "allow", "allow_any", "listen_mode",
+	"listen_owner", "listen_group", NULL };
 static const char *const allow_keys[] = { "cn", "dns", "uri", "ou",
 	"spki_sha256", NULL };
 
@@ -82,9 +81,8 @@ check_keys(struct cfgread *L, const config_setting_t *group,
 		const char *name = config_setting_name(s);
 
 		if (name != NULL && !is_known(name, keys, with_limits))
-			return cfgread_fail(L, s,
-			    "%sunknown setting \"%s\"", what,
-			    name);
+			return cfgread_fail(L, s, "%sunknown setting \"%s\"",
+			    what, name);
 	}
 	return 0;
 }
@@ -99,8 +97,8 @@ load_tls(struct cfgread *L, const config_setting_t *g, const char *what,
 	int rc;
 
 	if (!config_setting_is_group(g))
-		return cfgread_fail(L, g,
-		    "%s\"tls\" must be a group { ... }", what);
+		return cfgread_fail(L, g, "%s\"tls\" must be a group { ... }",
+		    what);
 	if (check_keys(L, g, tls_keys, 0, what) != 0)
 		return -1;
 	if (cfgread_file(L, g, "cert", what, &t->cert) < 0 ||
@@ -115,7 +113,8 @@ load_tls(struct cfgread *L, const config_setting_t *g, const char *what,
 			return cfgread_fail(L,
 			    config_setting_get_member(g, "reload"),
 			    "%sunknown reload \"%s\" (use \"signal\" or "
-			    "\"watch\")", what, v);
+			    "\"watch\")",
+			    what, v);
 		t->watch = strcmp(v, "watch") == 0;
 	}
 	if ((s = config_setting_get_member(g, "expiry_warn_days")) != NULL) {
@@ -124,7 +123,8 @@ load_tls(struct cfgread *L, const config_setting_t *g, const char *what,
 		    config_setting_get_int(s) > 3650)
 			return cfgread_fail(L, s,
 			    "%sexpiry_warn_days must be a whole "
-			    "number from 0 to 3650", what);
+			    "number from 0 to 3650",
+			    what);
 		t->expiry_warn_days = (unsigned)config_setting_get_int(s);
 	}
 	if ((rc = cfgread_string(L, g, "min_version", what, &v)) < 0)
@@ -135,9 +135,11 @@ load_tls(struct cfgread *L, const config_setting_t *g, const char *what,
 		else if (strcmp(v, "1.3") == 0)
 			t->min_version = TLS1_3_VERSION;
 		else
-			return cfgread_fail(L, config_setting_get_member(g,
-			    "min_version"), "%sunknown min_version \"%s\" "
-			    "(use \"1.2\" or \"1.3\")", what, v);
+			return cfgread_fail(L,
+			    config_setting_get_member(g, "min_version"),
+			    "%sunknown min_version \"%s\" "
+			    "(use \"1.2\" or \"1.3\")",
+			    what, v);
 	}
 	return 0;
 }
@@ -173,8 +175,7 @@ load_list(struct cfgread *L, const config_setting_t *g, const char *key,
 		return 0;
 	if (!config_setting_is_array(s) && !config_setting_is_list(s))
 		return cfgread_fail(L, s,
-		    "%sallow.%s must be a list [ \"...\" ]",
-		    what, key);
+		    "%sallow.%s must be a list [ \"...\" ]", what, key);
 	len = config_setting_length(s);
 	if ((*out = calloc((size_t)len + 1, sizeof(char *))) == NULL)
 		return cfgread_fail(L, s, "out of memory");
@@ -186,7 +187,8 @@ load_list(struct cfgread *L, const config_setting_t *g, const char *key,
 		    *(v = config_setting_get_string(e)) == '\0')
 			return cfgread_fail(L, s,
 			    "%sallow.%s holds a value that is "
-			    "not a non-empty string", what, key);
+			    "not a non-empty string",
+			    what, key);
 		if (((*out)[i] = strdup(v)) == NULL)
 			return cfgread_fail(L, s, "out of memory");
 		(*n)++;
@@ -200,8 +202,7 @@ load_allow(struct cfgread *L, const config_setting_t *g, const char *what,
 {
 	if (!config_setting_is_group(g))
 		return cfgread_fail(L, g,
-		    "%s\"allow\" must be a group { cn = [...]; }",
-		    what);
+		    "%s\"allow\" must be a group { cn = [...]; }", what);
 	char **pins = NULL;
 	size_t npins = 0;
 	int rc = -1;
@@ -230,7 +231,8 @@ load_allow(struct cfgread *L, const config_setting_t *g, const char *what,
 	if (a->ncn + a->ndns + a->nuri + a->nou + a->nspki == 0) {
 		cfgread_fail(L, g,
 		    "%s\"allow\" names nobody; list cn, dns, uri, ou "
-		    "or spki_sha256 entries, or use allow_any = true", what);
+		    "or spki_sha256 entries, or use allow_any = true",
+		    what);
 		goto out;
 	}
 	rc = 0;
@@ -260,16 +262,16 @@ load_limit(struct cfgread *L, const config_setting_t *root,
 		else if (type == CONFIG_TYPE_FLOAT)
 			v = config_setting_get_float(s);
 		else
-			return cfgread_fail(L, s,
-			    "%s\"%s\" must be a number", what,
-			    d->key);
+			return cfgread_fail(L, s, "%s\"%s\" must be a number",
+			    what, d->key);
 		if (!(v == 0 && d->min == 0) && (v < d->min || v > d->max))
 			return cfgread_fail(L, s,
 			    "%s\"%s\" = %g is out of range "
-			    "(%g to %g)", what, d->key, v, d->min, d->max);
+			    "(%g to %g)",
+			    what, d->key, v, d->min, d->max);
 	}
-	*(unsigned *)(void *)((char *)t + d->offset) =
-	    (unsigned)(v * d->scale + 0.5);
+	*(unsigned *)(void *)((char *)t + d->offset) = (unsigned)(v * d->scale +
+	    0.5);
 	return 0;
 }
 
@@ -295,20 +297,24 @@ load_socket_perms(struct cfgread *L, const config_setting_t *g,
 		long m = strtol(v, &end, 8);
 
 		if (*end != '\0' || m < 0 || m > 0777)
-			return cfgread_fail(L, config_setting_get_member(g,
-			    "listen_mode"), "%slisten_mode \"%s\" is not an "
-			    "octal mode like \"0660\"", what, v);
+			return cfgread_fail(L,
+			    config_setting_get_member(g, "listen_mode"),
+			    "%slisten_mode \"%s\" is not an "
+			    "octal mode like \"0660\"",
+			    what, v);
 		t->listen_mode = (int)m;
 	}
-	if (cfgread_user(L, g, "listen_owner", what, &t->listen_uid,
-	    NULL) < 0 || cfgread_group(L, g, "listen_group", what,
-	    &t->listen_gid) < 0)
+	if (cfgread_user(L, g, "listen_owner", what, &t->listen_uid, NULL) <
+		0 ||
+	    cfgread_group(L, g, "listen_group", what, &t->listen_gid) < 0)
 		return -1;
 	if ((t->listen_mode >= 0 || t->listen_uid != (uid_t)-1 ||
-	    t->listen_gid != (gid_t)-1) && t->listen.kind != ADDR_UNIX)
+		t->listen_gid != (gid_t)-1) &&
+	    t->listen.kind != ADDR_UNIX)
 		return cfgread_fail(L, g,
 		    "%slisten_mode, listen_owner and listen_group "
-		    "are for a unix socket listener", what);
+		    "are for a unix socket listener",
+		    what);
 	return 0;
 }
 
@@ -331,11 +337,14 @@ load_tunnel(struct cfgread *L, const config_setting_t *root,
 	if (rc == 1)
 		return cfgread_fail(L, g, "tunnel without a \"name\"");
 	/* It labels log lines and metrics: keep it plain. */
-	if (strlen(v) > 64 || strspn(v, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(v))
+	if (strlen(v) > 64 ||
+	    strspn(v,
+		"abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(v))
 		return cfgread_fail(L, config_setting_get_member(g, "name"),
 		    "tunnel name \"%s\": use at most 64 letters, digits, "
-		    "'.', '_' and '-'", v);
+		    "'.', '_' and '-'",
+		    v);
 	if ((t->name = strdup(v)) == NULL)
 		return cfgread_fail(L, g, "out of memory");
 	snprintf(what, sizeof(what), "tunnel \"%s\": ", t->name);
@@ -345,8 +354,10 @@ load_tunnel(struct cfgread *L, const config_setting_t *root,
 	if ((rc = cfgread_string(L, g, "mode", what, &v)) < 0)
 		return -1;
 	if (rc == 1)
-		return cfgread_fail(L, g, "%smissing \"mode\" (\"client\" or "
-		    "\"server\")", what);
+		return cfgread_fail(L, g,
+		    "%smissing \"mode\" (\"client\" or "
+		    "\"server\")",
+		    what);
 	if (strcmp(v, "client") == 0)
 		t->mode = CFG_MODE_CLIENT;
 	else if (strcmp(v, "server") == 0)
@@ -369,7 +380,8 @@ load_tunnel(struct cfgread *L, const config_setting_t *root,
 	else
 		return cfgread_fail(L, config_setting_get_member(g, "protocol"),
 		    "%sunknown protocol \"%s\" (use \"postgresql\", "
-		    "\"mongodb\" or \"tcp\")", what, v);
+		    "\"mongodb\" or \"tcp\")",
+		    what, v);
 
 	if (cfgread_addr(L, g, "listen", what, &t->listen) != 0 ||
 	    cfgread_addr(L, g, "connect", what, &t->connect) != 0)
@@ -388,11 +400,11 @@ load_tunnel(struct cfgread *L, const config_setting_t *root,
 			return cfgread_fail(L, g,
 			    "%sconnect is a unix socket, so "
 			    "server_name must say which name the server's "
-			    "certificate carries", what);
+			    "certificate carries",
+			    what);
 		v = t->connect.host;
 	}
-	if (t->mode == CFG_MODE_CLIENT &&
-	    (t->server_name = strdup(v)) == NULL)
+	if (t->mode == CFG_MODE_CLIENT && (t->server_name = strdup(v)) == NULL)
 		return cfgread_fail(L, g, "out of memory");
 
 	if (copy_tls(&t->tls, deftls) != 0)
@@ -404,7 +416,8 @@ load_tunnel(struct cfgread *L, const config_setting_t *root,
 	    t->tls.ca.path == NULL)
 		return cfgread_fail(L, g,
 		    "%sneeds tls cert, key and ca (at top level "
-		    "or in the tunnel): both sides authenticate", what);
+		    "or in the tunnel): both sides authenticate",
+		    what);
 
 	if ((s = config_setting_get_member(g, "allow")) != NULL) {
 		if (load_allow(L, s, what, &t->allow) != 0)
@@ -414,23 +427,23 @@ load_tunnel(struct cfgread *L, const config_setting_t *root,
 	if ((s = config_setting_get_member(g, "allow_any")) != NULL) {
 		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
 			return cfgread_fail(L, s,
-			    "%sallow_any must be true or false",
-			    what);
+			    "%sallow_any must be true or false", what);
 		t->allow_any = config_setting_get_bool(s);
 		if (t->allow_any && t->has_allow)
 			return cfgread_fail(L, s,
 			    "%sallow_any = true and an allow "
-			    "list contradict each other; keep one", what);
+			    "list contradict each other; keep one",
+			    what);
 		if (t->allow_any && t->mode == CFG_MODE_CLIENT)
 			return cfgread_fail(L, s,
-			    "%sallow_any is for server tunnels",
-			    what);
+			    "%sallow_any is for server tunnels", what);
 	}
 	if (t->mode == CFG_MODE_SERVER && !t->has_allow && !t->allow_any)
 		return cfgread_fail(L, g,
 		    "%sa server tunnel must say who may connect: "
 		    "allow = { cn = [...]; dns = [...]; uri = [...]; } or "
-		    "allow_any = true", what);
+		    "allow_any = true",
+		    what);
 
 	for (size_t i = 0; i < NLIMITS; i++)
 		if (load_limit(L, root, g, &limit_defs[i], what, t) != 0)
@@ -499,20 +512,23 @@ load_tree(config_t *conf, struct cfgread *L)
 		struct cfg_tunnel *t = &c->tunnels[i];
 
 		c->ntunnels++;
-		if (load_tunnel(L, root, config_setting_get_elem(list,
-		    (unsigned)i), &deftls, t) != 0)
+		if (load_tunnel(L, root,
+			config_setting_get_elem(list, (unsigned)i), &deftls,
+			t) != 0)
 			goto fail;
 		for (int j = 0; j < i; j++) {
 			if (strcmp(c->tunnels[j].name, t->name) == 0) {
-				cfgread_fail(L, config_setting_get_elem(list,
-				    (unsigned)i), "tunnel \"%s\": name "
-				    "already used on line %d", t->name,
-				    c->tunnels[j].line);
+				cfgread_fail(L,
+				    config_setting_get_elem(list, (unsigned)i),
+				    "tunnel \"%s\": name "
+				    "already used on line %d",
+				    t->name, c->tunnels[j].line);
 				goto fail;
 			}
 			if (same_listen(&c->tunnels[j].listen, &t->listen)) {
-				cfgread_fail(L, config_setting_get_elem(list,
-				    (unsigned)i), "tunnel \"%s\": listen "
+				cfgread_fail(L,
+				    config_setting_get_elem(list, (unsigned)i),
+				    "tunnel \"%s\": listen "
 				    "address already used by tunnel \"%s\"",
 				    t->name, c->tunnels[j].name);
 				goto fail;
@@ -560,14 +576,13 @@ cfg_load(const char *path, char *err, size_t errlen)
 }
 
 struct cfg *
-cfg_load_string(const char *text, const char *name, char *err,
-    size_t errlen)
+cfg_load_string(const char *text, const char *name, char *err, size_t errlen)
 {
 	config_t conf;
 
 	config_init(&conf);
-	return load(&conf, config_read_string(&conf, text) == CONFIG_TRUE,
-	    name, err, errlen);
+	return load(&conf, config_read_string(&conf, text) == CONFIG_TRUE, name,
+	    err, errlen);
 }
 
 static void
@@ -607,8 +622,9 @@ static int
 hexval(char c)
 {
 	return c >= '0' && c <= '9' ? c - '0' :
-	    c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+	    c >= 'a' && c <= 'f'    ? c - 'a' + 10 :
+	    c >= 'A' && c <= 'F'    ? c - 'A' + 10 :
+				      -1;
 }
 
 int
@@ -649,12 +665,11 @@ same_addr(const struct addr *a, const struct addr *b)
 	char x[300], y[300];
 
 	return strcmp(addr_format(a, x, sizeof(x)),
-	    addr_format(b, y, sizeof(y))) == 0;
+		   addr_format(b, y, sizeof(y))) == 0;
 }
 
 int
-cfg_same_shape(const struct cfg *a, const struct cfg *b, char *why,
-    size_t len)
+cfg_same_shape(const struct cfg *a, const struct cfg *b, char *why, size_t len)
 {
 	if (a->ntunnels != b->ntunnels) {
 		snprintf(why, len, "the number of tunnels changed");
@@ -663,7 +678,8 @@ cfg_same_shape(const struct cfg *a, const struct cfg *b, char *why,
 	if (!cfgtop_same(a, b, why, len))
 		return 0;
 	for (size_t i = 0; i < a->ntunnels; i++) {
-		const struct cfg_tunnel *x = &a->tunnels[i], *y = &b->tunnels[i];
+		const struct cfg_tunnel *x = &a->tunnels[i],
+					*y = &b->tunnels[i];
 		const char *what = NULL;
 
 		if (strcmp(x->name, y->name) != 0)
@@ -680,8 +696,10 @@ cfg_same_shape(const struct cfg *a, const struct cfg *b, char *why,
 		else if (!same_addr(&x->connect, &y->connect))
 			what = "connect";
 		if (what != NULL) {
-			snprintf(why, len, "tunnel \"%s\": %s changed; that "
-			    "takes a restart", x->name, what);
+			snprintf(why, len,
+			    "tunnel \"%s\": %s changed; that "
+			    "takes a restart",
+			    x->name, what);
 			return 0;
 		}
 	}

@@ -38,8 +38,8 @@ cfgread_string(struct cfgread *L, const config_setting_t *group,
 	if (s == NULL)
 		return 1;
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return cfgread_fail(L, s,
-		    "%s\"%s\" must be a string", what, key);
+		return cfgread_fail(L, s, "%s\"%s\" must be a string", what,
+		    key);
 	*out = config_setting_get_string(s);
 	if (**out == '\0')
 		return cfgread_fail(L, s, "%s\"%s\" is empty", what, key);
@@ -89,10 +89,10 @@ cfgread_addr(struct cfgread *L, const config_setting_t *g, const char *key,
  */
 #define NAME_CACHE 16
 static struct known {
-	char	name[64];
-	int	group;
-	uid_t	uid;
-	gid_t	gid;
+	char name[64];
+	int group;
+	uid_t uid;
+	gid_t gid;
 } known[NAME_CACHE];
 static size_t nknown;
 
@@ -120,7 +120,7 @@ lookup(const char *name, int group)
 	}
 	strcpy(k.name, name);
 	if (nknown == NAME_CACHE)
-		nknown = 0;	/* a config never names this many */
+		nknown = 0; /* a config never names this many */
 	known[nknown] = k;
 	return &known[nknown++];
 }

@@ -22,18 +22,21 @@ seconds(struct cfgread *L, const config_setting_t *root, const char *key,
 	if (s == NULL)
 		return 1;
 	d = config_setting_type(s) == CONFIG_TYPE_INT ?
-	    config_setting_get_int(s) : config_setting_type(s) ==
-	    CONFIG_TYPE_FLOAT ? config_setting_get_float(s) : -1;
+	    config_setting_get_int(s) :
+	    config_setting_type(s) == CONFIG_TYPE_FLOAT ?
+	    config_setting_get_float(s) :
+	    -1;
 	if (d < 0 || d > max)
-		return cfgread_fail(L, s, "%s must be a number of seconds "
-		    "from 0 (%s) to %.0f", key, zero, max);
+		return cfgread_fail(L, s,
+		    "%s must be a number of seconds "
+		    "from 0 (%s) to %.0f",
+		    key, zero, max);
 	*ms = (unsigned)(d * 1000);
 	return 0;
 }
 
 static int
-load_logging(struct cfgread *L, const config_setting_t *root,
-    struct cfg *c)
+load_logging(struct cfgread *L, const config_setting_t *root, struct cfg *c)
 {
 	const char *v = NULL;
 	int rc;
@@ -42,23 +45,25 @@ load_logging(struct cfgread *L, const config_setting_t *root,
 	if ((rc = cfgread_string(L, root, "log_level", "", &v)) < 0)
 		return -1;
 	if (rc == 0 && log_level_parse(v, &c->log_level) != 0)
-		return cfgread_fail(L, config_setting_get_member(root,
-		    "log_level"), "unknown log_level \"%s\" (error, warning, "
-		    "info, debug)", v);
+		return cfgread_fail(L,
+		    config_setting_get_member(root, "log_level"),
+		    "unknown log_level \"%s\" (error, warning, "
+		    "info, debug)",
+		    v);
 	c->log_format = LOG_FMT_TEXT;
 	if ((rc = cfgread_string(L, root, "log_format", "", &v)) < 0)
 		return -1;
 	if (rc == 0 && log_format_parse(v, &c->log_format) != 0)
-		return cfgread_fail(L, config_setting_get_member(root,
-		    "log_format"), "unknown log_format \"%s\" (text, json)", v);
+		return cfgread_fail(L,
+		    config_setting_get_member(root, "log_format"),
+		    "unknown log_format \"%s\" (text, json)", v);
 	return 0;
 }
 
 /* load_identity: user and group, the ids the agent runs as once it has
  * bound its listeners and read its keys. */
 static int
-load_identity(struct cfgread *L, const config_setting_t *root,
-    struct cfg *c)
+load_identity(struct cfgread *L, const config_setting_t *root, struct cfg *c)
 {
 	const struct group *gr;
 	const char *v = NULL;
@@ -66,9 +71,9 @@ load_identity(struct cfgread *L, const config_setting_t *root,
 
 	c->uid = (uid_t)-1;
 	c->gid = (gid_t)-1;
-	if ((has_user = cfgread_user(L, root, "user", "", &c->uid,
-	    &c->gid)) < 0 || (has_group = cfgread_group(L, root, "group", "",
-	    &c->gid)) < 0)
+	if ((has_user = cfgread_user(L, root, "user", "", &c->uid, &c->gid)) <
+		0 ||
+	    (has_group = cfgread_group(L, root, "group", "", &c->gid)) < 0)
 		return -1;
 	if (has_user == 0 && c->uid == 0)
 		return cfgread_fail(L, config_setting_get_member(root, "user"),
@@ -76,8 +81,9 @@ load_identity(struct cfgread *L, const config_setting_t *root,
 		    "unprivileged user, or leave user out");
 	if (has_user == 1) {
 		if (has_group == 0)
-			return cfgread_fail(L, config_setting_get_member(root,
-			    "group"), "\"group\" needs \"user\" beside it");
+			return cfgread_fail(L,
+			    config_setting_get_member(root, "group"),
+			    "\"group\" needs \"user\" beside it");
 		return 0;
 	}
 	/* Names kept for messages; the group is the user's own if unset. */
@@ -97,8 +103,8 @@ load_identity(struct cfgread *L, const config_setting_t *root,
 
 /* flag: true or false at key, else def: 0 or -1. */
 static int
-flag(struct cfgread *L, const config_setting_t *root, const char *key,
-    int def, int *out)
+flag(struct cfgread *L, const config_setting_t *root, const char *key, int def,
+    int *out)
 {
 	const config_setting_t *s = config_setting_get_member(root, key);
 
@@ -122,14 +128,15 @@ cfgtop_load(struct cfgread *L, const config_setting_t *root, struct cfg *c)
 		if (config_setting_type(s) != CONFIG_TYPE_INT ||
 		    config_setting_get_int(s) < 0 ||
 		    config_setting_get_int(s) > 256)
-			return cfgread_fail(L, s, "workers must be a whole "
+			return cfgread_fail(L, s,
+			    "workers must be a whole "
 			    "number from 0 (one per core) to 256");
 		c->workers = (unsigned)config_setting_get_int(s);
 	}
 	c->drain_timeout_ms = 30000;
 	if (seconds(L, root, "drain_timeout", 3600, "close at once",
-	    &c->drain_timeout_ms) < 0 || load_logging(L, root, c) != 0 ||
-	    load_identity(L, root, c) != 0 ||
+		&c->drain_timeout_ms) < 0 ||
+	    load_logging(L, root, c) != 0 || load_identity(L, root, c) != 0 ||
 	    flag(L, root, "close_on_revoke", 1, &c->close_on_revoke) != 0 ||
 	    flag(L, root, "close_expired", 0, &c->close_expired) != 0 ||
 	    flag(L, root, "sandbox", 1, &c->sandbox) != 0)
@@ -147,8 +154,7 @@ cfgtop_load(struct cfgread *L, const config_setting_t *root, struct cfg *c)
 }
 
 int
-cfgtop_same(const struct cfg *a, const struct cfg *b, char *why,
-    size_t len)
+cfgtop_same(const struct cfg *a, const struct cfg *b, char *why, size_t len)
 {
 	char x[300], y[300];
 	const char *what = NULL;
@@ -161,9 +167,10 @@ cfgtop_same(const struct cfg *a, const struct cfg *b, char *why,
 		what = "sandbox";
 	else if (a->log_format != b->log_format)
 		what = "log_format";
-	else if (a->has_metrics != b->has_metrics || (a->has_metrics &&
-	    strcmp(addr_format(&a->metrics, x, sizeof(x)),
-	    addr_format(&b->metrics, y, sizeof(y))) != 0))
+	else if (a->has_metrics != b->has_metrics ||
+	    (a->has_metrics &&
+		strcmp(addr_format(&a->metrics, x, sizeof(x)),
+		    addr_format(&b->metrics, y, sizeof(y))) != 0))
 		what = "metrics";
 	else if ((a->pidfile == NULL) != (b->pidfile == NULL) ||
 	    (a->pidfile != NULL && strcmp(a->pidfile, b->pidfile) != 0))

@@ -9,10 +9,10 @@
 #include "common/cq.h"
 
 struct cq_chunk {
-	struct cq_chunk	*next;
-	size_t		 start;	/* first unconsumed byte */
-	size_t		 end;	/* one past the last written byte */
-	char		 data[CQ_CHUNK_SIZE];
+	struct cq_chunk *next;
+	size_t start; /* first unconsumed byte */
+	size_t end;   /* one past the last written byte */
+	char data[CQ_CHUNK_SIZE];
 };
 
 void

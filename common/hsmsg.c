@@ -11,17 +11,17 @@
 
 #include "common/hsmsg.h"
 
-#define MT_NEW_SESSION_TICKET	4
-#define MT_KEY_UPDATE		24
+#define MT_NEW_SESSION_TICKET 4
+#define MT_KEY_UPDATE	      24
 /* lifetime, age_add, nonce<0..255>, ticket<1..>, extensions<0..> */
-#define TICKET_MIN		(4 + 4 + 1 + 2 + 1 + 2)
+#define TICKET_MIN	      (4 + 4 + 1 + 2 + 1 + 2)
 
-#define AD_UNEXPECTED_MESSAGE	10
-#define AD_DECODE_ERROR		50
-#define AD_ILLEGAL_PARAMETER	47
+#define AD_UNEXPECTED_MESSAGE 10
+#define AD_DECODE_ERROR	      50
+#define AD_ILLEGAL_PARAMETER  47
 
-static int refuse(struct hsmsg_result *res, uint8_t alert, const char *fmt,
-    ...) __attribute__((format(printf, 3, 4)));
+static int refuse(struct hsmsg_result *res, uint8_t alert, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int
 refuse(struct hsmsg_result *res, uint8_t alert, const char *fmt, ...)
@@ -101,8 +101,10 @@ hsmsg_record(struct hsmsg *h, const uint8_t *p, size_t n,
 		}
 		if (h->hdr[0] == MT_KEY_UPDATE) {
 			if (*p > 1)
-				return refuse(res, AD_ILLEGAL_PARAMETER, "a "
-				    "KeyUpdate whose request_update is %u", *p);
+				return refuse(res, AD_ILLEGAL_PARAMETER,
+				    "a "
+				    "KeyUpdate whose request_update is %u",
+				    *p);
 			if (n != 1)
 				return refuse(res, AD_UNEXPECTED_MESSAGE,
 				    "a KeyUpdate not at the end of its record");
@@ -110,7 +112,7 @@ hsmsg_record(struct hsmsg *h, const uint8_t *p, size_t n,
 			h->have = 0;
 			return 0;
 		}
-		take = n < h->left ? n : h->left;	/* a ticket: skipped */
+		take = n < h->left ? n : h->left; /* a ticket: skipped */
 		p += take;
 		n -= take;
 		if ((h->left -= (uint32_t)take) == 0) {

@@ -13,10 +13,10 @@
 
 #include "common/ledger.h"
 
-#define ENTRY	(1 + 32 + 12)	/* key length, key, nonce */
+#define ENTRY (1 + 32 + 12) /* key length, key, nonce */
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static uint8_t *table;		/* cap entries; all-zero means empty */
+static uint8_t *table; /* cap entries; all-zero means empty */
 static size_t cap, count;
 
 /* slot_of: FNV-1a over the entry, for its first slot. */
@@ -76,7 +76,7 @@ ledger_note(const uint8_t *key, size_t klen, const uint8_t nonce[12],
 
 	if (klen == 0 || klen > 32)
 		abort();
-	e[0] = (uint8_t)klen;	/* never 0: an empty slot is all zeros */
+	e[0] = (uint8_t)klen; /* never 0: an empty slot is all zeros */
 	memcpy(e + 1, key, klen);
 	memcpy(e + 1 + 32, nonce, 12);
 	pthread_mutex_lock(&lock);
@@ -86,8 +86,10 @@ ledger_note(const uint8_t *key, size_t klen, const uint8_t nonce[12],
 	count += (size_t)fresh;
 	pthread_mutex_unlock(&lock);
 	if (!fresh) {
-		fprintf(stderr, "dbtls nonce ledger: %s sealed a record under "
-		    "a (key, nonce) pair already used: nonce reuse\n", who);
+		fprintf(stderr,
+		    "dbtls nonce ledger: %s sealed a record under "
+		    "a (key, nonce) pair already used: nonce reuse\n",
+		    who);
 		abort();
 	}
 }

@@ -17,10 +17,10 @@
  * pair was noted before.  who names the sealer for that message.
  * Thread-safe.
  */
-void	ledger_note(const uint8_t *key, size_t klen, const uint8_t nonce[12],
-	    const char *who);
+void ledger_note(const uint8_t *key, size_t klen, const uint8_t nonce[12],
+    const char *who);
 
 /* ledger_count(): pairs noted so far in this process. */
-size_t	ledger_count(void);
+size_t ledger_count(void);
 
 #endif

@@ -52,7 +52,7 @@ int
 log_level_parse(const char *s, enum log_level *out)
 {
 	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]);
-	    i++) {
+	     i++) {
 		if (strcmp(s, level_names[i]) == 0) {
 			*out = (enum log_level)i;
 			return 0;
@@ -162,13 +162,13 @@ log_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
-#define LOG_AT(fn, lvl)                                                  \
-	void fn(const char *fmt, ...)                                    \
-	{                                                                \
-		va_list ap;                                              \
-		va_start(ap, fmt);                                       \
-		log_vmsg(lvl, fmt, ap);                                  \
-		va_end(ap);                                              \
+#define LOG_AT(fn, lvl)                 \
+	void fn(const char *fmt, ...)   \
+	{                               \
+		va_list ap;             \
+		va_start(ap, fmt);      \
+		log_vmsg(lvl, fmt, ap); \
+		va_end(ap);             \
 	}
 LOG_AT(log_warnx, LOG_LVL_WARNING)
 LOG_AT(log_info, LOG_LVL_INFO)

@@ -14,9 +14,9 @@
 #define MAX_FIELDS 32
 
 struct jw {
-	char	*buf;
-	size_t	 len, cap;	/* cap leaves room for "}\n" and a NUL */
-	int	 full;
+	char *buf;
+	size_t len, cap; /* cap leaves room for "}\n" and a NUL */
+	int full;
 };
 
 static void
@@ -120,13 +120,13 @@ is_key_char(char c, int first)
 	    (!first && c >= '0' && c <= '9');
 }
 
-static const char *const reserved[] = { "ts", "level", "program", "pid",
-	"msg", NULL };
+static const char *const reserved[] = { "ts", "level", "program", "pid", "msg",
+	NULL };
 
 struct seen {
-	const char	*key[MAX_FIELDS];
-	size_t		 len[MAX_FIELDS];
-	size_t		 n;
+	const char *key[MAX_FIELDS];
+	size_t len[MAX_FIELDS];
+	size_t n;
 };
 
 /* seen_add: 1 if key is new (and now noted), 0 if taken or no room. */
@@ -181,7 +181,7 @@ put_fields(struct jw *w, const char *msg)
 		while (is_key_char(*p, p == key))
 			p++;
 		if (p == key || *p != '=') {
-			while (*p != '\0' && *p != ' ')	/* not a pair */
+			while (*p != '\0' && *p != ' ') /* not a pair */
 				p++;
 			while (*p == ' ')
 				p++;
@@ -233,14 +233,14 @@ logjson_line(char *out, size_t cap, const char *ts, const char *level,
 	put(&w, ",\"pid\":", 7);
 	put(&w, num, (size_t)snprintf(num, sizeof(num), "%ld", pid));
 	if (w.full) {
-		memcpy(out, "{}\n", 4);	/* not even the header fits */
+		memcpy(out, "{}\n", 4); /* not even the header fits */
 		return 3;
 	}
 	mark = w.len;
 	put(&w, ",\"msg\":", 7);
 	put_string(&w, msg, strlen(msg));
 	if (w.full)
-		w.len = mark;	/* the fields may still fit */
+		w.len = mark; /* the fields may still fit */
 	w.full = 0;
 	put_fields(&w, msg);
 	memcpy(out + w.len, "}\n", 3);

@@ -18,7 +18,7 @@
  * "1.250s" a number of seconds.
  * A field that does not fit is left out whole; the line stays valid.
  */
-size_t	logjson_line(char *out, size_t cap, const char *ts, const char *level,
-	    const char *program, long pid, const char *msg);
+size_t logjson_line(char *out, size_t cap, const char *ts, const char *level,
+    const char *program, long pid, const char *msg);
 
 #endif

@@ -9,16 +9,13 @@
 
 #include "common/mux.h"
 
-static const char *const state_names[MUX_NSTATES] = {
-	"idle", "opening", "open", "fin_sent", "fin_rcvd", "done",
-	"abort_sent", "abort_wait", "aborted", "next", "retired", "closed",
-};
+static const char *const state_names[MUX_NSTATES] = { "idle", "opening", "open",
+	"fin_sent", "fin_rcvd", "done", "abort_sent", "abort_wait", "aborted",
+	"next", "retired", "closed" };
 
-static const char *const event_names[MUX_NEVENTS] = {
-	"ATTACH", "LOCAL_EOF", "LOCAL_FAIL", "LOCAL_CLOSED", "OPEN", "OK",
-	"REFUSE", "FIN", "FIN_LAST", "ABORT", "BAD_CONTROL", "DATA",
-	"PEER_END", "RETIRE",
-};
+static const char *const event_names[MUX_NEVENTS] = { "ATTACH", "LOCAL_EOF",
+	"LOCAL_FAIL", "LOCAL_CLOSED", "OPEN", "OK", "REFUSE", "FIN", "FIN_LAST",
+	"ABORT", "BAD_CONTROL", "DATA", "PEER_END", "RETIRE" };
 
 void
 mux_init(struct mux *m, enum mux_role role)
@@ -93,7 +90,7 @@ static unsigned
 send_fin(const struct mux *m)
 {
 	return m->role == MUX_SERVER && m->last ? MUX_A_SEND_FIN_LAST :
-	    MUX_A_SEND_FIN;
+						  MUX_A_SEND_FIN;
 }
 
 /* go: the transition is legal: to state to, with actions. */
@@ -110,7 +107,7 @@ static int
 stream_over(struct mux *m, struct mux_step *st)
 {
 	return m->last ? go(st, MUX_RETIRED, MUX_A_RETIRE) :
-	    go(st, MUX_IDLE, MUX_A_IDLE);
+			 go(st, MUX_IDLE, MUX_A_IDLE);
 }
 
 /*
@@ -148,7 +145,7 @@ next_idle(struct mux *m, enum mux_event ev, struct mux_step *st)
 	case MUX_EV_RETIRE:
 		m->last = 1;
 		return go(st, MUX_RETIRED, MUX_A_RETIRE);
-	case MUX_EV_ABORT:	/* a late one, for the last stream */
+	case MUX_EV_ABORT: /* a late one, for the last stream */
 		return go(st, MUX_IDLE, 0);
 	default:
 		return 0;
@@ -166,7 +163,7 @@ next_opening(struct mux *m, enum mux_event ev, struct mux_step *st)
 		return go(st, MUX_CLOSED, MUX_A_RETRY | MUX_A_CLOSE_LINK);
 	case MUX_EV_LOCAL_FAIL:
 		return go(st, MUX_CLOSED, MUX_A_CLOSE_LINK);
-	case MUX_EV_ABORT:	/* a late one, for the last stream */
+	case MUX_EV_ABORT: /* a late one, for the last stream */
 		return go(st, MUX_OPENING, 0);
 	default:
 		return 0;
@@ -180,24 +177,27 @@ next_streaming(struct mux *m, enum mux_event ev, struct mux_step *st)
 	enum mux_state s = m->state;
 
 	if (fin_received(m, ev))
-		return s != MUX_FIN_RCVD && (s == MUX_OPEN ?
-		    go(st, MUX_FIN_RCVD, MUX_A_SHUT_LOCAL) :
-		    go(st, MUX_DONE, MUX_A_SHUT_LOCAL | MUX_A_CLOSE_LOCAL));
+		return s != MUX_FIN_RCVD &&
+		    (s == MUX_OPEN ? go(st, MUX_FIN_RCVD, MUX_A_SHUT_LOCAL) :
+				     go(st, MUX_DONE,
+					 MUX_A_SHUT_LOCAL | MUX_A_CLOSE_LOCAL));
 	switch (ev) {
-	case MUX_EV_DATA:	/* not after the peer's FIN */
+	case MUX_EV_DATA: /* not after the peer's FIN */
 		return s != MUX_FIN_RCVD && go(st, s, MUX_A_DELIVER);
 	case MUX_EV_LOCAL_EOF:
-		return s != MUX_FIN_SENT && (s == MUX_OPEN ?
-		    go(st, MUX_FIN_SENT, send_fin(m)) :
-		    go(st, MUX_DONE, send_fin(m) | MUX_A_CLOSE_LOCAL));
+		return s != MUX_FIN_SENT &&
+		    (s == MUX_OPEN ?
+			    go(st, MUX_FIN_SENT, send_fin(m)) :
+			    go(st, MUX_DONE, send_fin(m) | MUX_A_CLOSE_LOCAL));
 	case MUX_EV_LOCAL_FAIL:
 		/* After the peer's FIN there is nothing to wait for. */
 		return go(st, s == MUX_FIN_RCVD ? MUX_ABORTED : MUX_ABORT_SENT,
 		    MUX_A_SEND_ABORT);
 	case MUX_EV_ABORT:
 		/* Answered, unless our FIN already ended our side. */
-		return go(st, MUX_ABORTED, MUX_A_ABORT_LOCAL |
-		    (s == MUX_FIN_SENT ? 0 : MUX_A_SEND_ABORT));
+		return go(st, MUX_ABORTED,
+		    MUX_A_ABORT_LOCAL |
+			(s == MUX_FIN_SENT ? 0 : MUX_A_SEND_ABORT));
 	case MUX_EV_PEER_END:
 		return go(st, MUX_CLOSED, MUX_A_ABORT_LOCAL | MUX_A_CLOSE_LINK);
 	default:
@@ -211,13 +211,13 @@ next_done(struct mux *m, enum mux_event ev, struct mux_step *st)
 	switch (ev) {
 	case MUX_EV_LOCAL_CLOSED:
 		return stream_over(m, st);
-	case MUX_EV_OPEN:	/* early: answered once the socket is closed */
+	case MUX_EV_OPEN: /* early: answered once the socket is closed */
 		return m->role == MUX_SERVER && go(st, MUX_NEXT, 0);
-	case MUX_EV_LOCAL_FAIL:	/* both FINs are in: no answer to wait for */
+	case MUX_EV_LOCAL_FAIL: /* both FINs are in: no answer to wait for */
 		return go(st, MUX_ABORTED, MUX_A_SEND_ABORT);
-	case MUX_EV_ABORT:	/* the peer failed after its FIN: no answer */
+	case MUX_EV_ABORT: /* the peer failed after its FIN: no answer */
 		return go(st, MUX_ABORTED, MUX_A_ABORT_LOCAL);
-	case MUX_EV_PEER_END:	/* the stream had ended: it closes itself */
+	case MUX_EV_PEER_END: /* the stream had ended: it closes itself */
 		return go(st, MUX_CLOSED, MUX_A_DETACH | MUX_A_CLOSE_LINK);
 	default:
 		return 0;
@@ -234,15 +234,15 @@ next_aborting(struct mux *m, enum mux_event ev, struct mux_step *st)
 	int waiting = m->state == MUX_ABORT_WAIT;
 
 	if (ev == MUX_EV_DATA)
-		return go(st, m->state, MUX_A_DROP);	/* sent before it */
+		return go(st, m->state, MUX_A_DROP); /* sent before it */
 	if (fin_received(m, ev) || ev == MUX_EV_ABORT)
 		return waiting ? stream_over(m, st) : go(st, MUX_ABORTED, 0);
 	switch (ev) {
 	case MUX_EV_LOCAL_CLOSED:
 		return !waiting && go(st, MUX_ABORT_WAIT, 0);
 	case MUX_EV_PEER_END:
-		return go(st, MUX_CLOSED, MUX_A_CLOSE_LINK |
-		    (waiting ? 0 : MUX_A_ABORT_LOCAL));
+		return go(st, MUX_CLOSED,
+		    MUX_A_CLOSE_LINK | (waiting ? 0 : MUX_A_ABORT_LOCAL));
 	default:
 		return 0;
 	}
@@ -258,14 +258,14 @@ next_closing(struct mux *m, enum mux_event ev, struct mux_step *st)
 	case MUX_EV_LOCAL_CLOSED:
 		if (!next)
 			return stream_over(m, st);
-		return m->last ? go(st, MUX_RETIRED, MUX_A_SEND_REFUSE |
-		    MUX_A_RETIRE) : go(st, MUX_OPEN, MUX_A_SEND_OK |
-		    MUX_A_START);
+		return m->last ?
+		    go(st, MUX_RETIRED, MUX_A_SEND_REFUSE | MUX_A_RETIRE) :
+		    go(st, MUX_OPEN, MUX_A_SEND_OK | MUX_A_START);
 	case MUX_EV_OPEN:
 		return m->role == MUX_SERVER && !next && go(st, MUX_NEXT, 0);
-	case MUX_EV_LOCAL_FAIL:	/* the last stream's socket, draining */
+	case MUX_EV_LOCAL_FAIL: /* the last stream's socket, draining */
 		return next && go(st, MUX_NEXT, MUX_A_SEND_ABORT);
-	case MUX_EV_ABORT:	/* a late one, for the last stream */
+	case MUX_EV_ABORT: /* a late one, for the last stream */
 		return go(st, m->state, next ? MUX_A_ABORT_LOCAL : 0);
 	case MUX_EV_PEER_END:
 		return go(st, MUX_CLOSED, MUX_A_ABORT_LOCAL | MUX_A_CLOSE_LINK);
@@ -278,12 +278,12 @@ static int
 next_retired(struct mux *m, enum mux_event ev, struct mux_step *st)
 {
 	switch (ev) {
-	case MUX_EV_OPEN:	/* our close_notify, already sent, answers */
+	case MUX_EV_OPEN: /* our close_notify, already sent, answers */
 		return m->role == MUX_SERVER && go(st, MUX_RETIRED, 0);
 	case MUX_EV_PEER_END:
 		return go(st, MUX_CLOSED, MUX_A_CLOSE_LINK);
 	case MUX_EV_RETIRE:
-	case MUX_EV_ABORT:	/* a late one, for the last stream */
+	case MUX_EV_ABORT: /* a late one, for the last stream */
 		return go(st, MUX_RETIRED, 0);
 	default:
 		return 0;
@@ -319,9 +319,9 @@ mux_next(struct mux *m, enum mux_event ev)
 	int legal = 0;
 
 	if (m->state == MUX_CLOSED)
-		return st;	/* the link is ending: nothing more */
+		return st; /* the link is ending: nothing more */
 	if (ev == MUX_EV_RETIRE && in_stream(m)) {
-		m->last = 1;	/* the stream goes on; the link ends after */
+		m->last = 1; /* the stream goes on; the link ends after */
 		return st;
 	}
 	switch (m->state) {

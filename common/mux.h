@@ -117,8 +117,8 @@ enum mux_state {
 	MUX_FIN_SENT,	/* our socket reached EOF; the peer still sends */
 	MUX_FIN_RCVD,	/* the peer's side ended; ours still sends */
 	MUX_DONE,	/* both FINs crossed: the socket closes gracefully */
-	MUX_ABORT_SENT,	/* we aborted: socket closing, waiting for ABORT */
-	MUX_ABORT_WAIT,	/* we aborted, socket closed, waiting for ABORT */
+	MUX_ABORT_SENT, /* we aborted: socket closing, waiting for ABORT */
+	MUX_ABORT_WAIT, /* we aborted, socket closed, waiting for ABORT */
 	MUX_ABORTED,	/* both ABORTs crossed: the socket is closing */
 	MUX_NEXT,	/* server: OPEN came while the last socket closes */
 	MUX_RETIRED,	/* no more streams: close_notify sent */
@@ -127,20 +127,20 @@ enum mux_state {
 };
 
 enum mux_event {
-	MUX_EV_ATTACH,		/* client: an app takes the idle link */
-	MUX_EV_LOCAL_EOF,	/* the stream's socket reached EOF */
-	MUX_EV_LOCAL_FAIL,	/* the stream's socket failed or was refused */
-	MUX_EV_LOCAL_CLOSED,	/* the stream's socket is closed */
-	MUX_EV_OPEN,		/* control records received ... */
+	MUX_EV_ATTACH,	     /* client: an app takes the idle link */
+	MUX_EV_LOCAL_EOF,    /* the stream's socket reached EOF */
+	MUX_EV_LOCAL_FAIL,   /* the stream's socket failed or was refused */
+	MUX_EV_LOCAL_CLOSED, /* the stream's socket is closed */
+	MUX_EV_OPEN,	     /* control records received ... */
 	MUX_EV_OK,
 	MUX_EV_REFUSE,
 	MUX_EV_FIN,
 	MUX_EV_FIN_LAST,
 	MUX_EV_ABORT,
-	MUX_EV_BAD_CONTROL,	/* ... one of no known code */
-	MUX_EV_DATA,		/* a data record received */
-	MUX_EV_PEER_END,	/* close_notify, or the connection ended */
-	MUX_EV_RETIRE,		/* a reload, or the link's age limit */
+	MUX_EV_BAD_CONTROL, /* ... one of no known code */
+	MUX_EV_DATA,	    /* a data record received */
+	MUX_EV_PEER_END,    /* close_notify, or the connection ended */
+	MUX_EV_RETIRE,	    /* a reload, or the link's age limit */
 	MUX_NEVENTS
 };
 
@@ -163,40 +163,40 @@ enum mux_action {
 	MUX_A_RETRY = 1 << 14,		/* client: move the app to a new link */
 	MUX_A_RETIRE = 1 << 15,		/* close_notify, end at the peer's */
 	MUX_A_CLOSE_LINK = 1 << 16,	/* end the link now */
-	MUX_A_PROTOCOL_ERROR = 1 << 17,	/* ... because the pair was illegal */
+	MUX_A_PROTOCOL_ERROR = 1 << 17, /* ... because the pair was illegal */
 };
 
 struct mux {
-	enum mux_role	 role;
-	enum mux_state	 state;
-	int		 last;	/* no stream after the current one */
+	enum mux_role role;
+	enum mux_state state;
+	int last; /* no stream after the current one */
 };
 
 struct mux_step {
-	enum mux_state	 from;
-	enum mux_state	 to;
-	unsigned	 actions;	/* enum mux_action bits */
+	enum mux_state from;
+	enum mux_state to;
+	unsigned actions; /* enum mux_action bits */
 };
 
 /* mux_init(m, role): a link that has just agreed on streams: IDLE. */
-void		 mux_init(struct mux *m, enum mux_role role);
+void mux_init(struct mux *m, enum mux_role role);
 
 /* mux_next(m, ev): apply ev to m; returns the transition taken. */
-struct mux_step	 mux_next(struct mux *m, enum mux_event ev);
+struct mux_step mux_next(struct mux *m, enum mux_event ev);
 
 /*
  * mux_control_event(code): the event for a received control record code
  * (MUX_EV_BAD_CONTROL for an unknown one).  mux_control_code(action): the
  * code a MUX_A_SEND_* bit sends.
  */
-enum mux_event	 mux_control_event(uint8_t code);
-uint8_t		 mux_control_code(unsigned action);
+enum mux_event mux_control_event(uint8_t code);
+uint8_t mux_control_code(unsigned action);
 
 /* mux_delivers(m): 1 if data received now goes to the stream. */
-int		 mux_delivers(const struct mux *m);
+int mux_delivers(const struct mux *m);
 
 /* Names for log lines: "idle", "open", "fin_sent", ...; "OPEN", "DATA". */
-const char	*mux_state_name(enum mux_state s);
-const char	*mux_event_name(enum mux_event ev);
+const char *mux_state_name(enum mux_state s);
+const char *mux_event_name(enum mux_event ev);
 
 #endif

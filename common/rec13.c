@@ -33,8 +33,8 @@ expand_label(const EVP_MD *md, const uint8_t *secret, size_t slen,
 	i += 6;
 	memcpy(info + i, label, ll);
 	i += ll;
-	info[i++] = 0;		/* empty context */
-	info[i++] = 1;		/* HKDF-Expand's block counter T(1) */
+	info[i++] = 0; /* empty context */
+	info[i++] = 1; /* HKDF-Expand's block counter T(1) */
 	if (HMAC(md, secret, (int)slen, info, i, full, &flen) == NULL)
 		return -1;
 	memcpy(out, full, len);
@@ -49,13 +49,13 @@ derive(struct rec13 *r, const EVP_CIPHER *cipher)
 	uint8_t key[32];
 	int klen = EVP_CIPHER_CTX_get_key_length(r->ctx), rc = -1;
 
-	if (cipher != NULL)	/* else the context's own */
+	if (cipher != NULL) /* else the context's own */
 		klen = EVP_CIPHER_get_key_length(cipher);
 	if (klen <= 0 || (size_t)klen > sizeof(key) ||
 	    expand_label(r->md, r->secret, r->secret_len, "key", key,
-	    (size_t)klen) != 0 ||
+		(size_t)klen) != 0 ||
 	    expand_label(r->md, r->secret, r->secret_len, "iv", r->iv,
-	    sizeof(r->iv)) != 0)
+		sizeof(r->iv)) != 0)
 		goto out;
 	if (EVP_CipherInit_ex(r->ctx, cipher, NULL, key, NULL, r->enc) == 1)
 		rc = 0;
@@ -74,7 +74,7 @@ rec13_prepare(struct rec13 *r, int enc)
 	memset(r, 0, sizeof(*r));
 	if ((r->ctx = EVP_CIPHER_CTX_new()) == NULL ||
 	    EVP_CipherInit_ex(r->ctx, EVP_aes_256_gcm(), NULL, NULL, NULL,
-	    enc) != 1) {
+		enc) != 1) {
 		rec13_clear(r);
 		return -1;
 	}
@@ -85,7 +85,7 @@ int
 rec13_init(struct rec13 *r, int enc, unsigned suite, const uint8_t *secret,
     size_t len, uint64_t seq)
 {
-	EVP_CIPHER_CTX *ctx = r->ctx;	/* from rec13_prepare, or NULL */
+	EVP_CIPHER_CTX *ctx = r->ctx; /* from rec13_prepare, or NULL */
 	const EVP_CIPHER *cipher, *had;
 
 	memset(r, 0, sizeof(*r));
@@ -116,8 +116,9 @@ rec13_init(struct rec13 *r, int enc, unsigned suite, const uint8_t *secret,
 		return -1;
 	/* Naming the cipher again would free the prepared context. */
 	had = EVP_CIPHER_CTX_get0_cipher(r->ctx);
-	if (had != NULL && EVP_CIPHER_get_nid(had) == EVP_CIPHER_get_nid(cipher)
-	    && EVP_CIPHER_CTX_is_encrypting(r->ctx) == enc)
+	if (had != NULL &&
+	    EVP_CIPHER_get_nid(had) == EVP_CIPHER_get_nid(cipher) &&
+	    EVP_CIPHER_CTX_is_encrypting(r->ctx) == enc)
 		cipher = NULL;
 	return derive(r, cipher);
 }
@@ -136,10 +137,10 @@ rec13_update(struct rec13 *r)
 	uint8_t next[REC13_SECRET_MAX];
 
 	if (r->dead)
-		return -1;	/* dead for good */
-	r->dead = 1;		/* until the new key and IV are both in */
-	if (expand_label(r->md, r->secret, r->secret_len, "traffic upd",
-	    next, r->secret_len) != 0)
+		return -1; /* dead for good */
+	r->dead = 1;	   /* until the new key and IV are both in */
+	if (expand_label(r->md, r->secret, r->secret_len, "traffic upd", next,
+		r->secret_len) != 0)
 		return -1;
 	memcpy(r->secret, next, r->secret_len);
 	OPENSSL_cleanse(next, sizeof(next));
@@ -169,7 +170,8 @@ start(struct rec13 *r)
 		return -1;
 	nonce(r, iv);
 	return EVP_CipherInit_ex(r->ctx, NULL, NULL, NULL, iv, r->enc) == 1 ?
-	    0 : -1;
+	    0 :
+	    -1;
 }
 
 void
@@ -213,8 +215,8 @@ rec13_seal_padded(struct rec13 *r, uint8_t type, const void *in, size_t n,
 		ledger_note(r->key, r->key_len, iv, "rec13");
 	}
 #endif
-	r->seq++;	/* the nonce is spent now, whatever happens next */
-	out[0] = REC13_APPLICATION_DATA;	/* the outer type, always */
+	r->seq++; /* the nonce is spent now, whatever happens next */
+	out[0] = REC13_APPLICATION_DATA; /* the outer type, always */
 	out[1] = 3;
 	out[2] = 3;
 	out[3] = (uint8_t)(body >> 8);
@@ -226,17 +228,17 @@ rec13_seal_padded(struct rec13 *r, uint8_t type, const void *in, size_t n,
 	for (size_t done = 0, k; done < pad; done += k) {
 		k = pad - done < sizeof(zeros) ? pad - done : sizeof(zeros);
 		if (EVP_EncryptUpdate(r->ctx, p + n + 1 + done, &l, zeros,
-		    (int)k) != 1)
+			(int)k) != 1)
 			goto dead;
 	}
 	if (EVP_EncryptFinal_ex(r->ctx, p + n + 1 + pad, &l) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(r->ctx, EVP_CTRL_AEAD_GET_TAG, REC13_TAG,
-	    p + n + 1 + pad) != 1)
+		p + n + 1 + pad) != 1)
 		goto dead;
 	return REC13_HEADER + body;
 
 dead:
-	r->dead = 1;	/* a stream with a record missing is over */
+	r->dead = 1; /* a stream with a record missing is over */
 	return 0;
 }
 
@@ -263,15 +265,15 @@ rec13_open(struct rec13 *r, const uint8_t *rec, size_t len, uint8_t *out,
 	if (rec13_length(rec) != len || start(r) != 0)
 		return REC13_FORGED;
 	if (clen > REC13_PLAIN_MAX + 1)
-		return REC13_OVERFLOW;	/* no need to read it */
+		return REC13_OVERFLOW; /* no need to read it */
 	memcpy(tag, rec + len - REC13_TAG, sizeof(tag));
 	if (EVP_DecryptUpdate(r->ctx, NULL, &l, rec, REC13_HEADER) != 1 ||
-	    EVP_DecryptUpdate(r->ctx, out, &l, rec + REC13_HEADER,
-	    (int)clen) != 1 ||
+	    EVP_DecryptUpdate(r->ctx, out, &l, rec + REC13_HEADER, (int)clen) !=
+		1 ||
 	    EVP_CIPHER_CTX_ctrl(r->ctx, EVP_CTRL_AEAD_SET_TAG, REC13_TAG,
-	    tag) != 1 ||
+		tag) != 1 ||
 	    EVP_DecryptFinal_ex(r->ctx, out + l, &l2) != 1) {
-		OPENSSL_cleanse(out, clen);	/* no unauthenticated bytes */
+		OPENSSL_cleanse(out, clen); /* no unauthenticated bytes */
 		return REC13_FORGED;
 	}
 	/* The content type is the last non-zero byte; zeros are padding. */

@@ -27,7 +27,7 @@
 
 #include "common/tlsio_impl.h"
 
-static int ex_index = -1;	/* the tlsio of an SSL, for the key log */
+static int ex_index = -1; /* the tlsio of an SSL, for the key log */
 
 /* ------------------------------------------------------------ callbacks */
 
@@ -45,7 +45,8 @@ static void
 keylog_cb(const SSL *ssl, const char *line)
 {
 	static const char *const labels[2] = {
-		"CLIENT_TRAFFIC_SECRET_0 ", "SERVER_TRAFFIC_SECRET_0 ",
+		"CLIENT_TRAFFIC_SECRET_0 ",
+		"SERVER_TRAFFIC_SECRET_0 ",
 	};
 	struct tlsio *t = SSL_get_ex_data(ssl, ex_index);
 	const char *hex;
@@ -58,7 +59,8 @@ keylog_cb(const SSL *ssl, const char *line)
 			continue;
 		/* "LABEL <client random> <secret>", both in hex */
 		for (hex++; n < REC13_SECRET_MAX && hexval(hex[0]) >= 0 &&
-		    hexval(hex[1]) >= 0; hex += 2)
+		     hexval(hex[1]) >= 0;
+		     hex += 2)
 			t->secret[i][n++] = (uint8_t)(hexval(hex[0]) << 4 |
 			    hexval(hex[1]));
 		t->secret_len[i] = *hex == '\0' ? n : 0;
@@ -78,9 +80,9 @@ shadow_note(struct tlsio *t, SSL *ssl)
 	if (SSL_version(ssl) != TLS1_3_VERSION || c == NULL ||
 	    (t->shadow.secret_len == 0 && t->secret_len[side] == 0))
 		return;
-	if (t->shadow.secret_len == 0 && rec13_init(&t->shadow, 1,
-	    SSL_CIPHER_get_protocol_id(c), t->secret[side],
-	    t->secret_len[side], 0) != 0) {
+	if (t->shadow.secret_len == 0 &&
+	    rec13_init(&t->shadow, 1, SSL_CIPHER_get_protocol_id(c),
+		t->secret[side], t->secret_len[side], 0) != 0) {
 		fprintf(stderr, "dbtls nonce ledger: out of memory\n");
 		abort();
 	}
@@ -94,8 +96,8 @@ shadow_note(struct tlsio *t, SSL *ssl)
  * ledger builds.  A message is reported after its record's header.
  */
 static void
-msg_cb(int write_p, int version, int content_type, const void *buf,
-    size_t len, SSL *ssl, void *arg)
+msg_cb(int write_p, int version, int content_type, const void *buf, size_t len,
+    SSL *ssl, void *arg)
 {
 	struct tlsio *t = arg;
 	const uint8_t *p = buf;
@@ -131,16 +133,16 @@ msg_cb(int write_p, int version, int content_type, const void *buf,
  * it was asked to, which OpenSSL documents only in part.
  */
 static const unsigned long tested[] = {
-	0x30000110UL,	/* 3.0.17 */
-	0x30000130UL,	/* 3.0.19 */
-	0x30000140UL,	/* 3.0.20 */
-	0x30000160UL,	/* 3.0.22 */
+	0x30000110UL, /* 3.0.17 */
+	0x30000130UL, /* 3.0.19 */
+	0x30000140UL, /* 3.0.20 */
+	0x30000160UL, /* 3.0.22 */
 };
 
 int
 takeover_tested(void)
 {
-	unsigned long v = OpenSSL_version_num() & ~0xfUL;	/* status */
+	unsigned long v = OpenSSL_version_num() & ~0xfUL; /* status */
 
 	for (size_t i = 0; i < sizeof(tested) / sizeof(tested[0]); i++)
 		if (v == tested[i] && OPENSSL_VERSION_NUMBER >> 20 == v >> 20)
@@ -195,7 +197,7 @@ static int
 hand_over(struct tlsio *t)
 {
 	const SSL_CIPHER *c = SSL_get_current_cipher(t->ssl);
-	int own = t->server, peer = !t->server;	/* secret[]: 1 server */
+	int own = t->server, peer = !t->server; /* secret[]: 1 server */
 	unsigned suite;
 
 	if (SSL_version(t->ssl) != TLS1_3_VERSION || c == NULL ||
@@ -218,11 +220,13 @@ hand_over(struct tlsio *t)
 	}
 	suite = SSL_CIPHER_get_protocol_id(c);
 	if (rec13_init(&t->recs[TX], 1, suite, t->secret[own],
-	    t->secret_len[own], 0) != 0 || rec13_update(&t->recs[TX]) != 0 ||
+		t->secret_len[own], 0) != 0 ||
+	    rec13_update(&t->recs[TX]) != 0 ||
 	    rec13_init(&t->recs[RX], 0, suite, t->secret[peer],
-	    t->secret_len[peer], 0) != 0) {
+		t->secret_len[peer], 0) != 0) {
 		t->failed = 1;
-		snprintf(t->error, sizeof(t->error), "cannot take the records "
+		snprintf(t->error, sizeof(t->error),
+		    "cannot take the records "
 		    "over from OpenSSL (out of memory)");
 		return -1;
 	}

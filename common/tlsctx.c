@@ -22,17 +22,16 @@
 #include "common/tlsio.h"
 #include "common/tlsctx.h"
 
-static atomic_int said_untested;	/* the warning is given once */
+static atomic_int said_untested; /* the warning is given once */
 
 struct ctxerr {
-	const char			*cfgfile;
-	const struct cfg_tunnel	*t;
-	char				*err;
-	size_t				 errlen;
+	const char *cfgfile;
+	const struct cfg_tunnel *t;
+	char *err;
+	size_t errlen;
 };
 
-static SSL_CTX *
-ctx_fail(struct ctxerr *E, int line, const char *fmt, ...)
+static SSL_CTX *ctx_fail(struct ctxerr *E, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static SSL_CTX *
@@ -89,7 +88,7 @@ load_crl(struct ctxerr *E, SSL_CTX *ctx, const struct cfg_file *f)
 {
 	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
 	X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
-	STACK_OF(X509_OBJECT) *objs;
+	STACK_OF(X509_OBJECT) * objs;
 	char ossl[512];
 	int n;
 
@@ -108,7 +107,8 @@ load_crl(struct ctxerr *E, SSL_CTX *ctx, const struct cfg_file *f)
 			continue;
 		next = X509_CRL_get0_nextUpdate(X509_OBJECT_get0_X509_CRL(o));
 		if (next != NULL && X509_cmp_current_time(next) < 0) {
-			ctx_fail(E, f->line, "crl \"%s\" has expired (its "
+			ctx_fail(E, f->line,
+			    "crl \"%s\" has expired (its "
 			    "next update was due); issue a fresh one",
 			    f->path);
 			return -1;
@@ -136,12 +136,12 @@ alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 
 	if (takeover && SSL_version(ssl) == TLS1_3_VERSION &&
 	    SSL_select_next_proto((unsigned char **)out, outlen, dbtls,
-	    sizeof(dbtls) - 1, in, inlen) == OPENSSL_NPN_NEGOTIATED)
+		sizeof(dbtls) - 1, in, inlen) == OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_OK;
 	if (!is_pg)
 		return SSL_TLSEXT_ERR_NOACK;
 	if (SSL_select_next_proto((unsigned char **)out, outlen, pg,
-	    sizeof(pg) - 1, in, inlen) == OPENSSL_NPN_NEGOTIATED)
+		sizeof(pg) - 1, in, inlen) == OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_OK;
 	/* A client that offers only other protocols is talking to the
 	 * wrong service: refuse rather than guess. */
@@ -159,8 +159,10 @@ tlsctx_key_private(const char *path, const struct stat *st, gid_t group)
 {
 	mode_t mode = st->st_mode;
 
-	return !has_acl(path) && ((mode & 077) == 0 || ((mode & 077) ==
-	    040 && group != (gid_t)-1 && st->st_gid == group));
+	return !has_acl(path) &&
+	    ((mode & 077) == 0 ||
+		((mode & 077) == 040 && group != (gid_t)-1 &&
+		    st->st_gid == group));
 }
 
 /*
@@ -174,21 +176,25 @@ key_private(struct ctxerr *E, const struct cfg_file *key, gid_t group)
 	unsigned mode;
 
 	if (stat(key->path, &st) != 0)
-		return 0;	/* check_readable said why already */
+		return 0; /* check_readable said why already */
 	mode = (unsigned)(st.st_mode & 07777);
 	if (tlsctx_key_private(key->path, &st, group))
 		return 0;
 	if (has_acl(key->path))
-		ctx_fail(E, key->line, "key \"%s\" carries an ACL, which may "
+		ctx_fail(E, key->line,
+		    "key \"%s\" carries an ACL, which may "
 		    "let others read it whatever its mode; remove it "
-		    "(setfacl -b)", key->path);
+		    "(setfacl -b)",
+		    key->path);
 	else if ((mode & 037) == 0)
-		ctx_fail(E, key->line, "key \"%s\" is readable by its group "
+		ctx_fail(E, key->line,
+		    "key \"%s\" is readable by its group "
 		    "(gid %u, mode %04o), which is not the agent's group; "
 		    "chmod 600 it, or chgrp it to the config's group",
 		    key->path, (unsigned)st.st_gid, mode);
 	else
-		ctx_fail(E, key->line, "key \"%s\" is open to %s (mode "
+		ctx_fail(E, key->line,
+		    "key \"%s\" is open to %s (mode "
 		    "%04o); chmod 600 it (or 640, in the agent's group)",
 		    key->path, mode & 007 ? "others" : "group writes", mode);
 	return -1;
@@ -211,7 +217,7 @@ tlsctx_new(const struct cfg *c, const struct cfg_tunnel *t, char *err,
 	    check_readable(&E, "key", &tls->key) != 0 ||
 	    check_readable(&E, "ca", &tls->ca) != 0 ||
 	    (tls->crl.path != NULL &&
-	    check_readable(&E, "crl", &tls->crl) != 0))
+		check_readable(&E, "crl", &tls->crl) != 0))
 		return NULL;
 	if (key_private(&E, &tls->key, c->gid) != 0)
 		return NULL;
@@ -223,21 +229,24 @@ tlsctx_new(const struct cfg *c, const struct cfg_tunnel *t, char *err,
 		    log_openssl_errors(ossl, sizeof(ossl)));
 
 	SSL_CTX_set_min_proto_version(ctx, tls->min_version);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_options(ctx,
+	    SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+		SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	if (SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1)
 		goto fail_ossl;
 	/* TLS 1.2, if allowed: forward secrecy and AEAD only (no RSA key
 	 * exchange, no CBC); TLS 1.3's suites are all of that kind. */
-	if (SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:"
-	    "!aNULL") != 1)
+	if (SSL_CTX_set_cipher_list(ctx,
+		"ECDHE+AESGCM:ECDHE+CHACHA20:"
+		"!aNULL") != 1)
 		goto fail_ossl;
 
 	if (SSL_CTX_use_certificate_chain_file(ctx, tls->cert.path) != 1) {
-		ctx_fail(&E, tls->cert.line, "cert \"%s\": no usable PEM "
-		    "certificate chain (%s)", tls->cert.path,
-		    log_openssl_errors(ossl, sizeof(ossl)));
+		ctx_fail(&E, tls->cert.line,
+		    "cert \"%s\": no usable PEM "
+		    "certificate chain (%s)",
+		    tls->cert.path, log_openssl_errors(ossl, sizeof(ossl)));
 		goto fail;
 	}
 	leaf = SSL_CTX_get0_certificate(ctx);
@@ -247,23 +256,27 @@ tlsctx_new(const struct cfg *c, const struct cfg_tunnel *t, char *err,
 		goto fail;
 	}
 	if ((pkey = load_key(tls->key.path)) == NULL) {
-		ctx_fail(&E, tls->key.line, "key \"%s\": no usable PEM private "
-		    "key (%s)", tls->key.path,
-		    log_openssl_errors(ossl, sizeof(ossl)));
+		ctx_fail(&E, tls->key.line,
+		    "key \"%s\": no usable PEM private "
+		    "key (%s)",
+		    tls->key.path, log_openssl_errors(ossl, sizeof(ossl)));
 		goto fail;
 	}
 	if (X509_check_private_key(leaf, pkey) != 1) {
 		ERR_clear_error();
-		ctx_fail(&E, tls->key.line, "key \"%s\" does not match cert "
-		    "\"%s\"", tls->key.path, tls->cert.path);
+		ctx_fail(&E, tls->key.line,
+		    "key \"%s\" does not match cert "
+		    "\"%s\"",
+		    tls->key.path, tls->cert.path);
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey(ctx, pkey) != 1)
 		goto fail_ossl;
 	if (SSL_CTX_load_verify_locations(ctx, tls->ca.path, NULL) != 1) {
-		ctx_fail(&E, tls->ca.line, "ca \"%s\": no usable PEM CA "
-		    "certificates (%s)", tls->ca.path,
-		    log_openssl_errors(ossl, sizeof(ossl)));
+		ctx_fail(&E, tls->ca.line,
+		    "ca \"%s\": no usable PEM CA "
+		    "certificates (%s)",
+		    tls->ca.path, log_openssl_errors(ossl, sizeof(ossl)));
 		goto fail;
 	}
 
@@ -275,17 +288,18 @@ tlsctx_new(const struct cfg *c, const struct cfg_tunnel *t, char *err,
 	if (!takeover && !atomic_exchange(&said_untested, 1)) {
 		unsigned long v = OpenSSL_version_num();
 
-		log_warnx("OpenSSL %lu.%lu.%lu is not a release dbtls's record "
+		log_warnx(
+		    "OpenSSL %lu.%lu.%lu is not a release dbtls's record "
 		    "takeover was tested on: TLS records stay with OpenSSL "
 		    "(records=openssl), one app connection per TLS connection",
 		    v >> 28, v >> 20 & 0xff, v >> 4 & 0xff);
 	}
 	if (server) {
 		static const unsigned char sid_ctx[] = "dbtls";
-		STACK_OF(X509_NAME) *names;
+		STACK_OF(X509_NAME) * names;
 
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
-		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+		SSL_CTX_set_verify(ctx,
+		    SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 		/* Resumed sessions need a context id when clients present
 		 * certificates. */
 		SSL_CTX_set_session_id_context(ctx, sid_ctx,
@@ -298,13 +312,13 @@ tlsctx_new(const struct cfg *c, const struct cfg_tunnel *t, char *err,
 		SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb,
 		    t->proto == CFG_PROTO_POSTGRESQL ? ctx : NULL);
 	} else {
-		static const unsigned char alpn[] = "\x07" TLSCTX_ALPN_DBTLS
-		    "\x0a" TLSCTX_ALPN_POSTGRESQL;
+		static const unsigned char alpn[] =
+		    "\x07" TLSCTX_ALPN_DBTLS "\x0a" TLSCTX_ALPN_POSTGRESQL;
 		/* PostgreSQL 17 wants "postgresql" among what is offered;
 		 * "dbtls/1" only if our records can carry streams. */
 		const unsigned char *p = takeover ? alpn : alpn + 8;
 		size_t n = t->proto == CFG_PROTO_POSTGRESQL ? sizeof(alpn) - 1 :
-		    8;
+							      8;
 
 		if (!takeover)
 			n -= 8;

@@ -33,8 +33,8 @@
  * by a group other than c's, a key that does not match the certificate, an expired
  * certificate, an unparsable CA file.
  */
-SSL_CTX	*tlsctx_new(const struct cfg *c, const struct cfg_tunnel *t,
-	    char *err, size_t errlen);
+SSL_CTX *tlsctx_new(const struct cfg *c, const struct cfg_tunnel *t, char *err,
+    size_t errlen);
 
 /*
  * tlsctx_key_private(path, st, group): 1 if the key at path (st from
@@ -42,7 +42,6 @@ SSL_CTX	*tlsctx_new(const struct cfg *c, const struct cfg_tunnel *t,
  * group when that is the agent's group (not (gid_t)-1), and with no ACL
  * (whose entries the mode bits do not show).
  */
-int	tlsctx_key_private(const char *path, const struct stat *st,
-	    gid_t group);
+int tlsctx_key_private(const char *path, const struct stat *st, gid_t group);
 
 #endif

@@ -16,7 +16,7 @@ keep(struct tlsin *q, const uint8_t *p, size_t n)
 
 	if (n == 0)
 		return 0;
-	if (q->spill_off > 0) {		/* compact before growing */
+	if (q->spill_off > 0) { /* compact before growing */
 		memmove(q->spill, q->spill + q->spill_off, q->spill_len);
 		q->spill_off = 0;
 	}
@@ -36,7 +36,7 @@ take(struct tlsin *q, size_t n)
 		q->spill_off += n;
 		q->spill_len -= n;
 		if (q->spill_len == 0)
-			tlsin_clear(q);	/* idle connections keep nothing */
+			tlsin_clear(q); /* idle connections keep nothing */
 		return;
 	}
 	q->in += n;
@@ -88,8 +88,8 @@ tlsin_read(struct tlsin *q, void *buf, size_t want)
 	size_t n = have < want ? have : want;
 
 	if (n > 0) {
-		memcpy(buf, q->spill_len > 0 ? q->spill + q->spill_off :
-		    q->in, n);
+		memcpy(buf, q->spill_len > 0 ? q->spill + q->spill_off : q->in,
+		    n);
 		take(q, n);
 	}
 	return n;

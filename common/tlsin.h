@@ -13,12 +13,12 @@
 #include <stdint.h>
 
 struct tlsin {
-	const uint8_t	*in;		/* lent by tlsin_lend */
-	size_t		 in_len;
-	uint8_t		*spill;		/* unread bytes kept across loans */
-	size_t		 spill_off;
-	size_t		 spill_len;
-	int		 lost;		/* a loan could not be kept */
+	const uint8_t *in; /* lent by tlsin_lend */
+	size_t in_len;
+	uint8_t *spill; /* unread bytes kept across loans */
+	size_t spill_off;
+	size_t spill_len;
+	int lost; /* a loan could not be kept */
 };
 
 /*
@@ -26,14 +26,14 @@ struct tlsin {
  * a copy of what was not read and returns 0, or -1 if memory was short
  * and bytes were lost (here or at a lend): the stream is then broken.
  */
-void	tlsin_lend(struct tlsin *q, const void *p, size_t n);
-int	tlsin_end(struct tlsin *q);
+void tlsin_lend(struct tlsin *q, const void *p, size_t n);
+int tlsin_end(struct tlsin *q);
 
 /* tlsin_read(q, buf, want): copy up to want bytes out (for OpenSSL). */
-size_t	tlsin_read(struct tlsin *q, void *buf, size_t want);
+size_t tlsin_read(struct tlsin *q, void *buf, size_t want);
 
 /* tlsin_pending(q): bytes held, lent or kept. */
-size_t	tlsin_pending(const struct tlsin *q);
+size_t tlsin_pending(const struct tlsin *q);
 
 /*
  * tlsin_record(q, &rec, &len): point *rec at the next whole TLS 1.3
@@ -43,10 +43,10 @@ size_t	tlsin_pending(const struct tlsin *q);
  * header), or TLSIN_NOMEM.  tlsin_drop(q, len) then consumes it.
  */
 enum { TLSIN_RECORD, TLSIN_PARTIAL, TLSIN_BAD_HEADER, TLSIN_NOMEM };
-int	tlsin_record(struct tlsin *q, const uint8_t **rec, size_t *len);
-void	tlsin_drop(struct tlsin *q, size_t len);
+int tlsin_record(struct tlsin *q, const uint8_t **rec, size_t *len);
+void tlsin_drop(struct tlsin *q, size_t len);
 
 /* tlsin_clear(q): free what is kept. */
-void	tlsin_clear(struct tlsin *q);
+void tlsin_clear(struct tlsin *q);
 
 #endif

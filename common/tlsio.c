@@ -49,7 +49,7 @@ bio_read_cb(BIO *b, char *buf, int len)
 			t->ossl_allow -= n;
 		return (int)n;
 	}
-	BIO_set_retry_read(b);	/* nothing yet: wait, never end of file */
+	BIO_set_retry_read(b); /* nothing yet: wait, never end of file */
 	return -1;
 }
 
@@ -75,17 +75,21 @@ tlsio_next_record(struct tlsio *t, const uint8_t **rec, size_t *len)
 			tlsio_fail(t, SSL_AD_UNEXPECTED_MESSAGE,
 			    "a ChangeCipherSpec record after the handshake");
 		else if (h[0] != REC13_APPLICATION_DATA)
-			tlsio_fail(t, SSL_AD_UNEXPECTED_MESSAGE, "an "
+			tlsio_fail(t, SSL_AD_UNEXPECTED_MESSAGE,
+			    "an "
 			    "unencrypted record (type %u) after the handshake",
 			    h[0]);
-		else if (h[1] == 3 && h[2] == 3 && ((size_t)h[3] << 8 | h[4]) >
-		    REC13_BODY_MAX)
-			tlsio_fail(t, SSL_AD_RECORD_OVERFLOW, "a record of %zu "
-			    "bytes, over 2^14 + 256", (size_t)h[3] << 8 | h[4]);
+		else if (h[1] == 3 && h[2] == 3 &&
+		    ((size_t)h[3] << 8 | h[4]) > REC13_BODY_MAX)
+			tlsio_fail(t, SSL_AD_RECORD_OVERFLOW,
+			    "a record of %zu "
+			    "bytes, over 2^14 + 256",
+			    (size_t)h[3] << 8 | h[4]);
 		else
-			tlsio_fail(t, SSL_AD_DECODE_ERROR, "malformed TLS "
-			    "record header %02x %02x %02x %02x %02x", h[0],
-			    h[1], h[2], h[3], h[4]);
+			tlsio_fail(t, SSL_AD_DECODE_ERROR,
+			    "malformed TLS "
+			    "record header %02x %02x %02x %02x %02x",
+			    h[0], h[1], h[2], h[3], h[4]);
 		return -1;
 	default:
 		tlsio_fail(t, 0, "out of memory");
@@ -177,8 +181,8 @@ seal(struct tlsio *t, uint8_t type, const void *p, size_t n)
 	if (type != REC13_HANDSHAKE && t->rec[TX]->seq >= REKEY_RECORDS &&
 	    key_update(t) != 0)
 		return -1;
-	if ((room = t->sink.room(t->sink.arg, n + REC13_OVERHEAD,
-	    &space)) == NULL)
+	if ((room = t->sink.room(t->sink.arg, n + REC13_OVERHEAD, &space)) ==
+	    NULL)
 		return -1;
 	if ((len = rec13_seal(t->rec[TX], type, p, n, (uint8_t *)room)) == 0)
 		return -1;
@@ -190,7 +194,7 @@ seal(struct tlsio *t, uint8_t type, const void *p, size_t n)
 static int
 key_update(struct tlsio *t)
 {
-	static const uint8_t msg[] = { 24, 0, 0, 1, 0 };  /* not requested */
+	static const uint8_t msg[] = { 24, 0, 0, 1, 0 }; /* not requested */
 
 	if (seal(t, REC13_HANDSHAKE, msg, sizeof(msg)) != 0 ||
 	    rec13_update(t->rec[TX]) != 0)
@@ -276,8 +280,7 @@ tlsio_new(SSL_CTX *ctx, int server, const struct tlsio_sink *sink)
 	t->server = server != 0;
 	t->plain_max = REC13_PLAIN_MAX;
 	pthread_once(&once, init_once);
-	if (bio_method == NULL ||
-	    (t->ssl = SSL_new(ctx)) == NULL ||
+	if (bio_method == NULL || (t->ssl = SSL_new(ctx)) == NULL ||
 	    (b = BIO_new(bio_method)) == NULL) {
 		SSL_free(t->ssl);
 		free(t);
@@ -286,7 +289,7 @@ tlsio_new(SSL_CTX *ctx, int server, const struct tlsio_sink *sink)
 	}
 	BIO_set_data(b, t);
 	BIO_set_init(b, 1);
-	SSL_set_bio(t->ssl, b, b);	/* SSL owns it now */
+	SSL_set_bio(t->ssl, b, b); /* SSL owns it now */
 	takeover_bind(t);
 	if (takeover_installed(ctx)) {
 		(void)rec13_prepare(&t->recs[RX], 0);
@@ -327,8 +330,8 @@ tlsio_describe(const struct tlsio *t, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/%s resumed=%s records=%s",
 	    t->version ? t->version : "-", t->cipher ? t->cipher : "-",
-	    t->resumed ? "yes" : "no", tlsio_offloaded(t) ? "dbtls" :
-	    "openssl");
+	    t->resumed ? "yes" : "no",
+	    tlsio_offloaded(t) ? "dbtls" : "openssl");
 }
 
 int
@@ -373,7 +376,7 @@ tlsio_fail(struct tlsio *t, uint8_t alert, const char *fmt, ...)
 	vsnprintf(t->error, sizeof(t->error), fmt, ap);
 	va_end(ap);
 	if (!t->failed && alert != 0 && t->rec[TX] != NULL && !t->shut_sent) {
-		const uint8_t msg[2] = { 2, alert };	/* fatal */
+		const uint8_t msg[2] = { 2, alert }; /* fatal */
 
 		(void)seal(t, REC13_ALERT, msg, sizeof(msg));
 		t->shut_sent = 1;
@@ -424,11 +427,11 @@ post_handshake(struct tlsio *t, const uint8_t *p, size_t n)
 	if (hsmsg_record(&t->hs, p, n, &res) != 0)
 		return tlsio_fail(t, res.alert, "%s", res.why);
 	if (res.key_update < 0)
-		return TLSIO_OK;	/* tickets: we keep the first only */
+		return TLSIO_OK; /* tickets: we keep the first only */
 	/* The last message before the peer's key changes.  If a change
 	 * fails, no alert: a dead direction seals nothing (rec13.h). */
-	if (rec13_update(t->rec[RX]) != 0 || (res.key_update == 1 &&
-	    !t->shut_sent && key_update(t) != 0))
+	if (rec13_update(t->rec[RX]) != 0 ||
+	    (res.key_update == 1 && !t->shut_sent && key_update(t) != 0))
 		return tlsio_fail(t, 0, "KeyUpdate failed (out of memory)");
 	return TLSIO_OK;
 }
@@ -439,13 +442,16 @@ refused(struct tlsio *t, int r)
 {
 	switch (r) {
 	case REC13_OVERFLOW:
-		return tlsio_fail(t, SSL_AD_RECORD_OVERFLOW, "a record whose "
+		return tlsio_fail(t, SSL_AD_RECORD_OVERFLOW,
+		    "a record whose "
 		    "inner plaintext is over 2^14 + 1 bytes");
 	case REC13_NO_TYPE:
-		return tlsio_fail(t, SSL_AD_UNEXPECTED_MESSAGE, "a record of "
+		return tlsio_fail(t, SSL_AD_UNEXPECTED_MESSAGE,
+		    "a record of "
 		    "padding only, with no content type");
 	default:
-		return tlsio_fail(t, SSL_AD_BAD_RECORD_MAC, "bad record MAC or "
+		return tlsio_fail(t, SSL_AD_BAD_RECORD_MAC,
+		    "bad record MAC or "
 		    "malformed record: data forged or damaged");
 	}
 }
@@ -491,9 +497,10 @@ read_own(struct tlsio *t, uint8_t *p, size_t cap, size_t *got)
 			    "a record of type %u inside a handshake message",
 			    type);
 		if (n > t->plain_max)
-			return tlsio_fail(t, SSL_AD_RECORD_OVERFLOW, "a record "
-			    "of %zu bytes, over the %zu negotiated", n,
-			    t->plain_max);
+			return tlsio_fail(t, SSL_AD_RECORD_OVERFLOW,
+			    "a record "
+			    "of %zu bytes, over the %zu negotiated",
+			    n, t->plain_max);
 		switch (type) {
 		case REC13_APPLICATION_DATA:
 			if (n == 0)
@@ -552,7 +559,7 @@ tlsio_read(struct tlsio *t, void *p, size_t cap, size_t *got)
 		return rc;
 	release(t);
 	if (cap > 0 && t->plain != NULL && t->plain_len == 0) {
-		free(t->plain);		/* idle connections hold no buffer */
+		free(t->plain); /* idle connections hold no buffer */
 		t->plain = NULL;
 	}
 	return read_own(t, p, cap, got);
@@ -584,7 +591,8 @@ tlsio_write(struct tlsio *t, const void *p, size_t n)
 		size_t take = n < t->plain_max ? n : t->plain_max;
 
 		if (seal(t, REC13_APPLICATION_DATA, s, take) != 0) {
-			tlsio_fail(t, 0, "cannot seal a record (out of "
+			tlsio_fail(t, 0,
+			    "cannot seal a record (out of "
 			    "memory)");
 			return -1;
 		}
@@ -598,12 +606,14 @@ int
 tlsio_control(struct tlsio *t, uint8_t code)
 {
 	if (t->rec[TX] == NULL || t->failed || t->shut_sent) {
-		snprintf(t->error, sizeof(t->error), "cannot send a control "
+		snprintf(t->error, sizeof(t->error),
+		    "cannot send a control "
 		    "record");
 		return -1;
 	}
 	if (seal(t, REC13_PRIVATE, &code, 1) != 0) {
-		tlsio_fail(t, 0, "cannot seal a control record (out of "
+		tlsio_fail(t, 0,
+		    "cannot seal a control record (out of "
 		    "memory)");
 		return -1;
 	}

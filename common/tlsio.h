@@ -24,11 +24,11 @@
 struct tlsio;
 
 enum tlsio_rc {
-	TLSIO_OK,	/* done, or bytes returned */
-	TLSIO_AGAIN,	/* needs more ciphertext from the peer */
-	TLSIO_CLOSED,	/* the peer sent close_notify */
-	TLSIO_FAILED,	/* fatal; tlsio_error() says why */
-	TLSIO_CONTROL,	/* a control record: its code is in the buffer */
+	TLSIO_OK,      /* done, or bytes returned */
+	TLSIO_AGAIN,   /* needs more ciphertext from the peer */
+	TLSIO_CLOSED,  /* the peer sent close_notify */
+	TLSIO_FAILED,  /* fatal; tlsio_error() says why */
+	TLSIO_CONTROL, /* a control record: its code is in the buffer */
 };
 
 /*
@@ -37,12 +37,12 @@ enum tlsio_rc {
  * short; commit(arg, n) queues the first n of them.
  */
 struct tlsio_sink {
-	char	*(*room)(void *arg, size_t min, size_t *space);
-	void	 (*commit)(void *arg, size_t n);
-	void	*arg;
+	char *(*room)(void *arg, size_t min, size_t *space);
+	void (*commit)(void *arg, size_t n);
+	void *arg;
 };
 
-#define TLSIO_ROOM_MAX	(16384 + 256)	/* a TLS 1.3 record's body */
+#define TLSIO_ROOM_MAX (16384 + 256) /* a TLS 1.3 record's body */
 
 /*
  * tlsio_ctx_init(ctx): let connections on ctx leave OpenSSL after a TLS
@@ -52,33 +52,33 @@ struct tlsio_sink {
  * (tlsio_takeover_tested() is 0).  Call before ctx is shared between
  * threads.
  */
-int		 tlsio_ctx_init(SSL_CTX *ctx);
-int		 tlsio_takeover_tested(void);
+int tlsio_ctx_init(SSL_CTX *ctx);
+int tlsio_takeover_tested(void);
 
 /*
  * tlsio_new(ctx, server, sink): a new connection on ctx (which it
  * references) whose ciphertext goes to *sink (copied).  Returns NULL if
  * memory is short.  The caller owns it; tlsio_free() accepts NULL.
  */
-struct tlsio	*tlsio_new(SSL_CTX *ctx, int server,
-		    const struct tlsio_sink *sink);
-void		 tlsio_free(struct tlsio *t);
+struct tlsio *tlsio_new(SSL_CTX *ctx, int server,
+    const struct tlsio_sink *sink);
+void tlsio_free(struct tlsio *t);
 
 /*
  * tlsio_ssl(t): the SSL object, borrowed, for settings and inspection
  * until the handshake is over and the first tlsio_read or tlsio_write
  * after it; NULL once tlsio has taken over from OpenSSL.
  */
-SSL		*tlsio_ssl(struct tlsio *t);
+SSL *tlsio_ssl(struct tlsio *t);
 
 /*
  * tlsio_describe(t, buf, len): "TLSv1.3/TLS_AES_128_GCM_SHA256 resumed=no
  * records=dbtls" (or records=openssl: who protects the records now).
  */
-void		 tlsio_describe(const struct tlsio *t, char *buf, size_t len);
+void tlsio_describe(const struct tlsio *t, char *buf, size_t len);
 
 /* tlsio_offloaded(t): 1 if tlsio, not OpenSSL, now protects the records. */
-int		 tlsio_offloaded(const struct tlsio *t);
+int tlsio_offloaded(const struct tlsio *t);
 
 /*
  * tlsio_feed(t, p, n): lend ciphertext from the peer; t reads it in place
@@ -87,15 +87,15 @@ int		 tlsio_offloaded(const struct tlsio *t);
  * bytes were lost (the connection is then unusable).  Between
  * the two, call tlsio_handshake/tlsio_read.
  */
-void		 tlsio_feed(struct tlsio *t, const void *p, size_t n);
-int		 tlsio_feed_end(struct tlsio *t);
+void tlsio_feed(struct tlsio *t, const void *p, size_t n);
+int tlsio_feed_end(struct tlsio *t);
 
 /*
  * tlsio_handshake(t): advance the handshake: OK when complete.  The
  * peer's certificate and ALPN are then on tlsio_ssl(t) until the next
  * tlsio_read or tlsio_write.
  */
-enum tlsio_rc	 tlsio_handshake(struct tlsio *t);
+enum tlsio_rc tlsio_handshake(struct tlsio *t);
 
 /*
  * tlsio_read(t, p, cap, got): decrypt up to cap bytes into p.  TLSIO_OK
@@ -103,10 +103,10 @@ enum tlsio_rc	 tlsio_handshake(struct tlsio *t);
  * TLSIO_ROOM_MAX a record is opened straight into p, else through a
  * buffer of t's.
  */
-enum tlsio_rc	 tlsio_read(struct tlsio *t, void *p, size_t cap, size_t *got);
+enum tlsio_rc tlsio_read(struct tlsio *t, void *p, size_t cap, size_t *got);
 
 /* tlsio_write(t, p, n): encrypt all n bytes to the output.  0 or -1. */
-int		 tlsio_write(struct tlsio *t, const void *p, size_t n);
+int tlsio_write(struct tlsio *t, const void *p, size_t n);
 
 /*
  * Control records carry one byte in a private content type, between two
@@ -115,18 +115,18 @@ int		 tlsio_write(struct tlsio *t, const void *p, size_t n);
  * not protect its own records).  tlsio_read returns TLSIO_CONTROL with
  * *got == 1 and the code in p[0] when one arrives.
  */
-int		 tlsio_control(struct tlsio *t, uint8_t code);
+int tlsio_control(struct tlsio *t, uint8_t code);
 
 /*
  * tlsio_peer_closed(t): 1 once the peer's close_notify has been read:
  * only then is the end of its TCP stream the end of its data.
  */
-int		 tlsio_peer_closed(const struct tlsio *t);
+int tlsio_peer_closed(const struct tlsio *t);
 
 /* tlsio_shutdown(t): send a close_notify alert.  Reads may go on. */
-void		 tlsio_shutdown(struct tlsio *t);
+void tlsio_shutdown(struct tlsio *t);
 
 /* tlsio_error(t): why the last call failed, for one log line. */
-const char	*tlsio_error(const struct tlsio *t);
+const char *tlsio_error(const struct tlsio *t);
 
 #endif

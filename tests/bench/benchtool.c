@@ -47,8 +47,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PERIOD	65521		/* prime: the pattern never aligns with I/O */
-#define CHUNK	(256 * 1024)
+#define PERIOD 65521 /* prime: the pattern never aligns with I/O */
+#define CHUNK  (256 * 1024)
 
 static uint8_t pattern[PERIOD + CHUNK];
 
@@ -56,7 +56,8 @@ static void
 pattern_init(void)
 {
 	for (size_t i = 0; i < sizeof(pattern); i++)
-		pattern[i] = (uint8_t)((i % PERIOD) * 131 + ((i % PERIOD) >> 9));
+		pattern[i] = (uint8_t)((i % PERIOD) * 131 +
+		    ((i % PERIOD) >> 9));
 }
 
 static double
@@ -78,11 +79,11 @@ die(const char *what)
 /* ------------------------------------------------------------ server */
 
 struct sconn {
-	int		fd;
-	char		mode;
-	uint64_t	count;		/* bytes received (S) or sent (R) */
-	uint8_t		echo[4096];
-	size_t		echo_len;
+	int fd;
+	char mode;
+	uint64_t count; /* bytes received (S) or sent (R) */
+	uint8_t echo[4096];
+	size_t echo_len;
 };
 
 static int
@@ -136,7 +137,7 @@ sconn_read(int ep, struct sconn *c, uint8_t *buf)
 			if (c->mode == 'C' || c->mode == 'I')
 				(void)!write(c->fd, c->mode == 'C' ? "k" : "i",
 				    1);
-			if (c->mode == 'H') {	/* left open, never read */
+			if (c->mode == 'H') { /* left open, never read */
 				(void)!write(c->fd, "h", 1);
 				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 				return 0;
@@ -150,8 +151,9 @@ sconn_read(int ep, struct sconn *c, uint8_t *buf)
 			size_t len = (size_t)n - off;
 
 			if (memcmp(buf + off, pattern + c->count % PERIOD,
-			    len) != 0) {
-				fprintf(stderr, "benchtool: upload corrupted "
+				len) != 0) {
+				fprintf(stderr,
+				    "benchtool: upload corrupted "
 				    "near byte %llu\n",
 				    (unsigned long long)c->count);
 				exit(3);
@@ -243,7 +245,8 @@ server(int port)
 	pthread_t th;
 
 	/* Two loops, as many as cores: the backend is never the limit. */
-	pthread_create(&th, NULL, server_loop, (void *)(intptr_t)listen_on(port));
+	pthread_create(&th, NULL, server_loop,
+	    (void *)(intptr_t)listen_on(port));
 	printf("listening\n");
 	fflush(stdout);
 	server_loop((void *)(intptr_t)listen_on(port));
@@ -301,11 +304,11 @@ read_all(int fd, void *p, size_t n)
 }
 
 struct job {
-	int	port;
-	double	secs;
-	double	mbps;
-	int	par;
-	long	count;
+	int port;
+	double secs;
+	double mbps;
+	int par;
+	long count;
 };
 
 static void *
@@ -354,8 +357,10 @@ download(void *arg)
 		if (r <= 0)
 			die("read");
 		if (memcmp(buf, pattern + got % PERIOD, (size_t)r) != 0) {
-			fprintf(stderr, "benchtool: download corrupted near "
-			    "byte %llu\n", (unsigned long long)got);
+			fprintf(stderr,
+			    "benchtool: download corrupted near "
+			    "byte %llu\n",
+			    (unsigned long long)got);
 			exit(3);
 		}
 		got += (uint64_t)r;
@@ -383,7 +388,7 @@ echo(int port, int n, int size)
 
 	write_all(fd, "E", 1);
 	memcpy(msg, pattern, (size_t)size);
-	for (int i = -n / 10; i < n; i++) {	/* a tenth to warm up */
+	for (int i = -n / 10; i < n; i++) { /* a tenth to warm up */
 		double t0 = now();
 
 		write_all(fd, msg, (size_t)size);
@@ -454,7 +459,7 @@ idle(int port, int n)
 		write_all(fds[i], "I", 1);
 	}
 	for (int i = 0; i < n; i++)
-		read_all(fds[i], &c, 1);	/* the whole path is up */
+		read_all(fds[i], &c, 1); /* the whole path is up */
 	printf("ready\n");
 	fflush(stdout);
 	while (read(0, &c, 1) > 0)
@@ -492,8 +497,10 @@ many(int port, int n, int size)
 		int k = epoll_wait(ep, evs, 256, 30000);
 
 		if (k <= 0) {
-			fprintf(stderr, "benchtool: %d of %d echoes never "
-			    "came back\n", left, n);
+			fprintf(stderr,
+			    "benchtool: %d of %d echoes never "
+			    "came back\n",
+			    left, n);
 			return 3;
 		}
 		for (int e = 0; e < k; e++) {
@@ -502,11 +509,14 @@ many(int port, int n, int size)
 
 			if (r < 0 && errno == EAGAIN)
 				continue;
-			if (r <= 0 || memcmp(buf, pattern + (size_t)i * 7919 %
-			    PERIOD + got[i], (size_t)r) != 0) {
-				fprintf(stderr, "benchtool: connection %d: %s "
-				    "after %d bytes\n", i, r <= 0 ?
-				    "ended" : "corrupted", got[i]);
+			if (r <= 0 ||
+			    memcmp(buf,
+				pattern + (size_t)i * 7919 % PERIOD + got[i],
+				(size_t)r) != 0) {
+				fprintf(stderr,
+				    "benchtool: connection %d: %s "
+				    "after %d bytes\n",
+				    i, r <= 0 ? "ended" : "corrupted", got[i]);
 				return 3;
 			}
 			got[i] += (int)r;
@@ -556,7 +566,7 @@ stall(int port, int n, int up)
 			(void)!fcntl_nonblock(fds[i]);
 		}
 	}
-	for (int round = 0; round < 20; round++) {	/* 2 s of pushing */
+	for (int round = 0; round < 20; round++) { /* 2 s of pushing */
 		if (up)
 			pushed += fill(fds, n);
 		usleep(100000);
@@ -580,8 +590,9 @@ main(int argc, char **argv)
 	pattern_init();
 	if (argc == 3 && strcmp(argv[1], "server") == 0)
 		return server(atoi(argv[2]));
-	if (argc == 4 && (strcmp(argv[1], "up") == 0 ||
-	    strcmp(argv[1], "down") == 0 || strcmp(argv[1], "both") == 0)) {
+	if (argc == 4 &&
+	    (strcmp(argv[1], "up") == 0 || strcmp(argv[1], "down") == 0 ||
+		strcmp(argv[1], "both") == 0)) {
 		struct job u = { atoi(argv[2]), atof(argv[3]), 0, 0, 0 };
 		struct job d = u;
 		pthread_t tu, td;

@@ -25,7 +25,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err[0] = '\0';
 	c = cfg_load_string(text, "fuzz.conf", err, sizeof(err));
 	if (c == NULL && strncmp(err, "fuzz.conf", 9) != 0)
-		abort();	/* an error must say where */
+		abort(); /* an error must say where */
 	cfg_free(c);
 	free(text);
 	return 0;

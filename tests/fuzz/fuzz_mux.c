@@ -17,7 +17,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mux m;
-	int acked = 0, ended = 0;	/* the model, for the current stream */
+	int acked = 0, ended = 0; /* the model, for the current stream */
 
 	if (size < 1)
 		return 0;
@@ -36,7 +36,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (st.actions & MUX_A_PROTOCOL_ERROR &&
 		    !(st.actions & MUX_A_CLOSE_LINK))
-			abort();	/* an illegal pair ends the link */
+			abort(); /* an illegal pair ends the link */
 		if (st.to == MUX_CLOSED || st.actions & MUX_A_CLOSE_LINK)
 			break;
 		/* The model: a stream is acknowledged at START, and ended

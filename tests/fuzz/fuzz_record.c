@@ -35,8 +35,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&seal, 0, sizeof(seal));
 	memset(&open, 0, sizeof(open));
 	if (rec13_init(&seal, 1, suite, secret, suite == 0x1302 ? 48 : 32,
-	    data[1]) != 0 || rec13_init(&open, 0, suite, secret,
-	    suite == 0x1302 ? 48 : 32, data[1]) != 0)
+		data[1]) != 0 ||
+	    rec13_init(&open, 0, suite, secret, suite == 0x1302 ? 48 : 32,
+		data[1]) != 0)
 		abort();
 
 	/* As a record from the network. */
@@ -57,11 +58,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rec13_open(&open, rec, len, out, &got, &got_type) == 0) {
 			if (got != n || got_type != type ||
 			    memcmp(out, data + 3, n) != 0)
-				abort();	/* a round trip must be exact */
+				abort(); /* a round trip must be exact */
 			hsmsg_init(&hs, data[0] & 8);
 			(void)hsmsg_record(&hs, out, got, &res);
 		} else if (n + 1 + pad <= REC13_PLAIN_MAX + 1) {
-			abort();	/* a legal record must open */
+			abort(); /* a legal record must open */
 		}
 	}
 	rec13_clear(&seal);

@@ -13,8 +13,12 @@
 
 #include <openssl/ssl.h>
 
-#define CHECK(c)	do { if (!(c)) abort(); } while (0)
-#define CHECK_EQ(a, b)	CHECK((a) == (b))
+#define CHECK(c)                 \
+	do {                     \
+		if (!(c))        \
+			abort(); \
+	} while (0)
+#define CHECK_EQ(a, b) CHECK((a) == (b))
 #include "../unit/testcert.h"
 #include "../unit/tlspair.h"
 
@@ -51,7 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init();
 	if (size < 1)
 		return 0;
-	side = data[0] & 1;		/* 1: the client is the victim */
+	side = data[0] & 1; /* 1: the client is the victim */
 	pair(cctx, sctx, &c, &s);
 	victim = side ? c : s;
 	to = side ? &so : &co;
@@ -77,14 +81,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t piece = 1 + ((size_t)(data[0] >> 1) << 6), at = 0;
 		enum tlsio_rc rc = TLSIO_OK;
 
-		while (at < to->len && rc != TLSIO_FAILED &&
-		    rc != TLSIO_CLOSED) {
+		while (
+		    at < to->len && rc != TLSIO_FAILED && rc != TLSIO_CLOSED) {
 			size_t k = to->len - at < piece ? to->len - at : piece;
 
 			tlsio_feed(victim, to->p + at, k);
 			at += k;
-			while ((rc = tlsio_read(victim, buf, data[0] & 0x80 ?
-			    7 : sizeof(buf), &n)) == TLSIO_OK ||
+			while ((rc = tlsio_read(victim, buf,
+				    data[0] & 0x80 ? 7 : sizeof(buf), &n)) ==
+				TLSIO_OK ||
 			    rc == TLSIO_CONTROL)
 				continue;
 			CHECK_EQ(tlsio_feed_end(victim), 0);

@@ -45,7 +45,7 @@ main(int argc, char **argv)
 
 	ping = BCON_NEW("ping", BCON_INT32(1));
 	if (!mongoc_client_command_simple(client, "admin", ping, NULL, &reply,
-	    &err))
+		&err))
 		return fail("ping", &err);
 	bson_destroy(&reply);
 	bson_destroy(ping);
@@ -87,8 +87,8 @@ main(int argc, char **argv)
 	if (mongoc_cursor_error(cur, &err))
 		return fail("find", &err);
 	if (seen != count) {
-		fprintf(stderr, "mongo_client: %d of %d documents back\n",
-		    seen, count);
+		fprintf(stderr, "mongo_client: %d of %d documents back\n", seen,
+		    count);
 		goto out;
 	}
 	printf("ok %d documents\n", seen);

@@ -22,16 +22,16 @@
 
 #include <bson/bson.h>
 
-#define OP_REPLY	1
-#define OP_QUERY	2004
-#define OP_MSG		2013
-#define MAX_MSG		(48 * 1000 * 1000)
-#define MAX_DOCS	100000
+#define OP_REPLY 1
+#define OP_QUERY 2004
+#define OP_MSG	 2013
+#define MAX_MSG	 (48 * 1000 * 1000)
+#define MAX_DOCS 100000
 
 static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
-	char	 coll[64];
-	bson_t	*doc;
+	char coll[64];
+	bson_t *doc;
 } store[MAX_DOCS];
 static int nstore;
 static int32_t next_request_id = 1;
@@ -71,7 +71,7 @@ write_full(int fd, const void *p, size_t n)
 static void
 put32(uint8_t *p, int32_t v)
 {
-	memcpy(p, &v, 4);	/* the wire is little-endian, as is x86 */
+	memcpy(p, &v, 4); /* the wire is little-endian, as is x86 */
 }
 
 static int32_t
@@ -137,7 +137,8 @@ command(const bson_t *cmd, const bson_t *seq, bson_t *r)
 		return;
 	}
 	name = bson_iter_key(&it);
-	if (strcasecmp(name, "hello") == 0 || strcasecmp(name, "isMaster") == 0) {
+	if (strcasecmp(name, "hello") == 0 ||
+	    strcasecmp(name, "isMaster") == 0) {
 		hello_reply(r);
 	} else if (strcmp(name, "ping") == 0 ||
 	    strcmp(name, "endSessions") == 0) {
@@ -194,8 +195,8 @@ send_msg(int fd, int32_t response_to, const bson_t *doc)
 	int32_t total = 16 + 4 + 1 + (int32_t)doc->len;
 
 	put32(head, total);
-	put32(head + 4, __atomic_fetch_add(&next_request_id, 1,
-	    __ATOMIC_RELAXED));
+	put32(head + 4,
+	    __atomic_fetch_add(&next_request_id, 1, __ATOMIC_RELAXED));
 	put32(head + 8, response_to);
 	put32(head + 12, OP_MSG);
 	put32(head + 16, 0);
@@ -213,8 +214,8 @@ send_reply(int fd, int32_t response_to, const bson_t *doc)
 	int64_t cursor = 0;
 
 	put32(head, total);
-	put32(head + 4, __atomic_fetch_add(&next_request_id, 1,
-	    __ATOMIC_RELAXED));
+	put32(head + 4,
+	    __atomic_fetch_add(&next_request_id, 1, __ATOMIC_RELAXED));
 	put32(head + 8, response_to);
 	put32(head + 12, OP_REPLY);
 	put32(head + 16, 0);
@@ -237,7 +238,7 @@ op_msg(int fd, int32_t id, const uint8_t *p, size_t n)
 	if (n < 5)
 		return -1;
 	if (get32(p) & 1)
-		n -= 4;	/* checksum present */
+		n -= 4; /* checksum present */
 	bson_init(&seq);
 	while (off < n) {
 		uint8_t kind = p[off++];
@@ -262,7 +263,8 @@ op_msg(int fd, int32_t id, const uint8_t *p, size_t n)
 				bson_t doc;
 				char key[16];
 
-				if (dl < 5 || d + (size_t)dl > off + (size_t)len ||
+				if (dl < 5 ||
+				    d + (size_t)dl > off + (size_t)len ||
 				    !bson_init_static(&doc, p + d, (size_t)dl))
 					goto bad;
 				snprintf(key, sizeof(key), "%d", i++);

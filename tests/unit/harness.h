@@ -13,13 +13,13 @@
 
 static int harness_failures;
 
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n",       \
-			    __FILE__, __LINE__, #cond);                    \
-			harness_failures++;                                \
-		}                                                          \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, \
+			    __LINE__, #cond);                                  \
+			harness_failures++;                                    \
+		}                                                              \
 	} while (0)
 
 #define CHECK_EQ(a, b)                                                     \
@@ -32,26 +32,25 @@ static int harness_failures;
 		}                                                          \
 	} while (0)
 
-#define CHECK_STR(a, b)                                                    \
-	do {                                                               \
-		const char *sa_ = (a), *sb_ = (b);                         \
-		if (sa_ == NULL || strcmp(sa_, sb_) != 0) {                \
-			fprintf(stderr, "%s:%d: %s: \"%s\" != \"%s\"\n",   \
-			    __FILE__, __LINE__, #a, sa_ ? sa_ : "(null)",  \
-			    sb_);                                          \
-			harness_failures++;                                \
-		}                                                          \
+#define CHECK_STR(a, b)                                                   \
+	do {                                                              \
+		const char *sa_ = (a), *sb_ = (b);                        \
+		if (sa_ == NULL || strcmp(sa_, sb_) != 0) {               \
+			fprintf(stderr, "%s:%d: %s: \"%s\" != \"%s\"\n",  \
+			    __FILE__, __LINE__, #a, sa_ ? sa_ : "(null)", \
+			    sb_);                                         \
+			harness_failures++;                               \
+		}                                                         \
 	} while (0)
 
-#define CHECK_CONTAINS(hay, needle)                                        \
-	do {                                                               \
-		const char *h_ = (hay);                                    \
-		if (h_ == NULL || strstr(h_, (needle)) == NULL) {          \
-			fprintf(stderr, "%s:%d: \"%s\" lacks \"%s\"\n",    \
-			    __FILE__, __LINE__, h_ ? h_ : "(null)",        \
-			    (needle));                                     \
-			harness_failures++;                                \
-		}                                                          \
+#define CHECK_CONTAINS(hay, needle)                                            \
+	do {                                                                   \
+		const char *h_ = (hay);                                        \
+		if (h_ == NULL || strstr(h_, (needle)) == NULL) {              \
+			fprintf(stderr, "%s:%d: \"%s\" lacks \"%s\"\n",        \
+			    __FILE__, __LINE__, h_ ? h_ : "(null)", (needle)); \
+			harness_failures++;                                    \
+		}                                                              \
 	} while (0)
 
 /* harness_rand(state): xorshift64, the same stream for the same seed. */

@@ -26,7 +26,8 @@ jsoncheck_string(const char *p)
 			if (*p == 'u') {
 				for (int i = 1; i <= 4; i++)
 					if (!strchr("0123456789abcdefABCDEF",
-					    p[i]) || p[i] == '\0')
+						p[i]) ||
+					    p[i] == '\0')
 						return NULL;
 				p += 5;
 			} else if (*p && strchr("\"\\/bfnrt", *p)) {
@@ -36,9 +37,11 @@ jsoncheck_string(const char *p)
 			}
 			continue;
 		}
-		if (c >= 0x80) {	/* one whole, shortest UTF-8 sequence */
-			int n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 &&
-			    c <= 0xef ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
+		if (c >= 0x80) { /* one whole, shortest UTF-8 sequence */
+			int n = c >= 0xf0 && c <= 0xf4 ? 4 :
+			    c >= 0xe0 && c <= 0xef     ? 3 :
+			    c >= 0xc2 && c <= 0xdf     ? 2 :
+							 0;
 			unsigned cp = c & (0x7f >> n);
 
 			if (n == 0)
@@ -48,9 +51,10 @@ jsoncheck_string(const char *p)
 					return NULL;
 				cp = cp << 6 | ((unsigned char)p[i] & 0x3f);
 			}
-			if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 &&
-			    cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 ||
-			    cp > 0x10ffff)))
+			if ((n == 3 &&
+				(cp < 0x800 ||
+				    (cp >= 0xd800 && cp <= 0xdfff))) ||
+			    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
 				return NULL;
 			p += n;
 			continue;

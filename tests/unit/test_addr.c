@@ -4,8 +4,7 @@
 #include "harness.h"
 
 static void
-ok(const char *s, enum addr_kind kind, const char *host, int port,
-    int numeric)
+ok(const char *s, enum addr_kind kind, const char *host, int port, int numeric)
 {
 	struct addr a;
 	char err[128], back[300];

@@ -8,8 +8,12 @@ static int
 match(X509 *x, char **cn, size_t ncn, char **dns, size_t ndns, char **uri,
     size_t nuri, char *why, size_t len)
 {
-	struct cfg_allow a = { .cn = cn, .ncn = ncn, .dns = dns, .ndns = ndns,
-		.uri = uri, .nuri = nuri };
+	struct cfg_allow a = { .cn = cn,
+		.ncn = ncn,
+		.dns = dns,
+		.ndns = ndns,
+		.uri = uri,
+		.nuri = nuri };
 
 	return allow_match(&a, x, why, len);
 }
@@ -18,18 +22,23 @@ int
 main(void)
 {
 	char *cn[] = { "app1", "app2" }, *dns[] = { "App1.Example.com" },
-	    *uri[] = { "spiffe://example.com/app1" }, *other[] = { "app" };
+	     *uri[] = { "spiffe://example.com/app1" }, *other[] = { "app" };
 	char why[256], id[64];
 	EVP_PKEY *k1, *k2, *k3;
-	X509 *full = testcert_make("app1", "DNS:app1.example.com,"
-	    "URI:spiffe://example.com/app1", &k1);
+	X509 *full = testcert_make("app1",
+	    "DNS:app1.example.com,"
+	    "URI:spiffe://example.com/app1",
+	    &k1);
 	X509 *sanonly = testcert_make(NULL, "DNS:app1.example.com", &k2);
-	X509 *intruder = testcert_make("intruder", "DNS:evil.example.com,"
-	    "URI:spiffe://example.com/app1/x", &k3);
+	X509 *intruder = testcert_make("intruder",
+	    "DNS:evil.example.com,"
+	    "URI:spiffe://example.com/app1/x",
+	    &k3);
 
 	CHECK_EQ(match(full, cn, 2, NULL, 0, NULL, 0, why, sizeof(why)), 1);
 	CHECK_EQ(match(full, other, 1, NULL, 0, NULL, 0, why, sizeof(why)), 0);
-	CHECK_CONTAINS(why, "CN=app1, DNS:app1.example.com, "
+	CHECK_CONTAINS(why,
+	    "CN=app1, DNS:app1.example.com, "
 	    "URI:spiffe://example.com/app1, spki_sha256=");
 	/* DNS names compare without case; URIs and CNs exactly. */
 	CHECK_EQ(match(full, NULL, 0, dns, 1, NULL, 0, why, sizeof(why)), 1);
@@ -44,7 +53,8 @@ main(void)
 	/* OU and public-key pins. */
 	{
 		char *ou[] = { "payments" };
-		unsigned char pin[CFG_SPKI_LEN], other_pin[CFG_SPKI_LEN] = { 1 };
+		unsigned char pin[CFG_SPKI_LEN],
+		    other_pin[CFG_SPKI_LEN] = { 1 };
 		unsigned char pins[2][CFG_SPKI_LEN];
 		struct cfg_allow a = { .ou = ou, .nou = 1 };
 		EVP_PKEY *k4;

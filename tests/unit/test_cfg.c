@@ -36,8 +36,9 @@ bad(const char *text, const char *want)
 }
 
 #define TLS_TOP "tls = { cert = \"/c\"; key = \"/k\"; ca = \"/a\"; };\n"
-#define SERVER_HEAD "tunnels = ( { name = \"s\"; mode = \"server\"; " \
-    "protocol = \"tcp\"; listen = \"127.0.0.1:1\"; connect = \"127.0.0.1:2\";"
+#define SERVER_HEAD                                       \
+	"tunnels = ( { name = \"s\"; mode = \"server\"; " \
+	"protocol = \"tcp\"; listen = \"127.0.0.1:1\"; connect = \"127.0.0.1:2\";"
 
 int
 main(void)
@@ -63,8 +64,8 @@ main(void)
 	CHECK_STR(t->tls.cert.path, "/c.crt");
 	CHECK_EQ(t->tls.cert.line, 4);
 	CHECK_EQ(t->tls.min_version, TLS1_3_VERSION);
-	CHECK_EQ(t->connect_timeout_ms, 2500);	/* top level */
-	CHECK_EQ(t->handshake_timeout_ms, 10000);	/* default */
+	CHECK_EQ(t->connect_timeout_ms, 2500);	  /* top level */
+	CHECK_EQ(t->handshake_timeout_ms, 10000); /* default */
 	CHECK_EQ(t->idle_timeout_ms, 60000);
 	CHECK_EQ(t->keepalive_s, 30);
 	CHECK_EQ(t->max_connections, 4096);
@@ -72,8 +73,8 @@ main(void)
 
 	t = &c->tunnels[1];
 	CHECK_EQ(t->mode, CFG_MODE_SERVER);
-	CHECK_STR(t->tls.cert.path, "/s.crt");	/* tunnel overrides */
-	CHECK_STR(t->tls.ca.path, "/ca.crt");	/* inherited */
+	CHECK_STR(t->tls.cert.path, "/s.crt"); /* tunnel overrides */
+	CHECK_STR(t->tls.ca.path, "/ca.crt");  /* inherited */
 	CHECK_EQ(t->tls.min_version, TLS1_2_VERSION);
 	CHECK_EQ(t->has_allow, 1);
 	CHECK_EQ(t->allow.ncn, 1);
@@ -87,69 +88,87 @@ main(void)
 
 	t = &c->tunnels[2];
 	CHECK_EQ(t->proto, CFG_PROTO_MONGODB);
-	CHECK_STR(t->server_name, "10.0.0.5");	/* host of connect */
+	CHECK_STR(t->server_name, "10.0.0.5"); /* host of connect */
 	CHECK_EQ(t->listen.kind, ADDR_UNIX);
 	cfg_free(c);
 
 	bad("tunnels = (", "agent.conf:1: syntax error");
 	bad("tls = {};\n", "\"tunnels\" must be a non-empty list");
-	bad(TLS_TOP "bogus = 1;\ntunnels = ();", "agent.conf:2: unknown "
+	bad(TLS_TOP "bogus = 1;\ntunnels = ();",
+	    "agent.conf:2: unknown "
 	    "setting \"bogus\"");
 	bad(TLS_TOP "tunnels = ( { name = \"a\"; mode = \"client\"; "
-	    "protocol = \"pgsql\"; } );", "agent.conf:2: tunnel \"a\": unknown "
+		    "protocol = \"pgsql\"; } );",
+	    "agent.conf:2: tunnel \"a\": unknown "
 	    "protocol \"pgsql\"");
 	bad(TLS_TOP "tunnels = ( { mode = \"client\"; } );",
 	    "tunnel without a \"name\"");
 	bad(TLS_TOP "tunnels = ( { name = \"a\"; mode = \"both\"; } );",
 	    "unknown mode \"both\"");
-	bad(TLS_TOP SERVER_HEAD " } );", "a server tunnel must say who may "
+	bad(TLS_TOP SERVER_HEAD " } );",
+	    "a server tunnel must say who may "
 	    "connect");
 	bad(TLS_TOP SERVER_HEAD " allow = { }; } );", "\"allow\" names nobody");
 	bad(TLS_TOP SERVER_HEAD " allow = { cn = [ \"\" ]; }; } );",
 	    "allow.cn holds a value that is not a non-empty string");
 	bad(TLS_TOP SERVER_HEAD " allow_any = true; allow = { cn = [\"a\"]; };"
-	    " } );", "contradict");
+				" } );",
+	    "contradict");
 	bad(TLS_TOP SERVER_HEAD " allow_any = true; server_name = \"x\"; } );",
 	    "server_name is for client tunnels");
 	bad(TLS_TOP SERVER_HEAD " allow_any = true; max_connections = 0; } );",
 	    "\"max_connections\" = 0 is out of range");
-	bad(TLS_TOP SERVER_HEAD " allow_any = true; idle_timeout = \"1h\"; } );",
+	bad(TLS_TOP SERVER_HEAD
+	    " allow_any = true; idle_timeout = \"1h\"; } );",
 	    "\"idle_timeout\" must be a number");
-	bad(SERVER_HEAD " allow_any = true; } );", "needs tls cert, key and "
+	bad(SERVER_HEAD " allow_any = true; } );",
+	    "needs tls cert, key and "
 	    "ca");
 	bad(TLS_TOP "tunnels = ( { name = \"a\"; mode = \"client\"; "
-	    "protocol = \"tcp\"; listen = \"127.0.0.1:1\"; "
-	    "connect = \"unix:/x\"; } );", "server_name must say");
-	bad(TLS_TOP SERVER_HEAD " allow_any = true; },\n { name = \"s\"; "
+		    "protocol = \"tcp\"; listen = \"127.0.0.1:1\"; "
+		    "connect = \"unix:/x\"; } );",
+	    "server_name must say");
+	bad(TLS_TOP SERVER_HEAD
+	    " allow_any = true; },\n { name = \"s\"; "
 	    "mode = \"server\"; protocol = \"tcp\"; listen = \"127.0.0.1:3\"; "
 	    "connect = \"127.0.0.1:2\"; allow_any = true; } );",
 	    "agent.conf:3: tunnel \"s\": name already used on line 2");
-	bad(TLS_TOP SERVER_HEAD " allow_any = true; },\n { name = \"t\"; "
+	bad(TLS_TOP SERVER_HEAD
+	    " allow_any = true; },\n { name = \"t\"; "
 	    "mode = \"server\"; protocol = \"tcp\"; listen = \"127.0.0.1:1\"; "
 	    "connect = \"127.0.0.1:2\"; allow_any = true; } );",
 	    "listen address already used by tunnel \"s\"");
 	{
 		unsigned char pin[CFG_SPKI_LEN];
 		static const char hex[] = "00112233445566778899aabbccddeeff"
-		    "00112233445566778899AABBCCDDEEFF";
+					  "00112233445566778899AABBCCDDEEFF";
 
 		CHECK_EQ(cfg_spki_parse(hex, pin), 0);
 		CHECK_EQ(pin[1], 0x11);
 		CHECK_EQ(pin[31], 0xff);
-		CHECK_EQ(cfg_spki_parse("00:11:22:33:44:55:66:77:88:99:aa:bb:"
-		    "cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:"
-		    "ff", pin), 0);
+		CHECK_EQ(
+		    cfg_spki_parse(
+			"00:11:22:33:44:55:66:77:88:99:aa:bb:"
+			"cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:"
+			"ff",
+			pin),
+		    0);
 		CHECK_EQ(cfg_spki_parse("ABEiM0RVZneImaq7zN3u/wARIjNEVWZ3iJmqu"
-		    "8zd7v8=", pin), 0);
+					"8zd7v8=",
+			     pin),
+		    0);
 		CHECK_EQ(pin[2], 0x22);
 		CHECK_EQ(cfg_spki_parse("abc", pin), -1);
 		CHECK_EQ(cfg_spki_parse(hex + 2, pin), -1);
 	}
 	bad(TLS_TOP SERVER_HEAD " allow = { spki_sha256 = [ \"nope\" ]; }; "
-	    "} );", "allow.spki_sha256 \"nope\" is not a SHA-256 digest");
+				"} );",
+	    "allow.spki_sha256 \"nope\" is not a SHA-256 digest");
 	bad(TLS_TOP SERVER_HEAD " allow_any = true; tls = { reload = "
-	    "\"inotify\"; }; } );", "unknown reload \"inotify\"");
-	bad("workers = 1000;\n" TLS_TOP "tunnels = ();", "agent.conf:1: "
+				"\"inotify\"; }; } );",
+	    "unknown reload \"inotify\"");
+	bad("workers = 1000;\n" TLS_TOP "tunnels = ();",
+	    "agent.conf:1: "
 	    "workers must be");
 	bad("log_level = \"loud\";\n" TLS_TOP "tunnels = ();",
 	    "unknown log_level \"loud\"");

@@ -40,7 +40,7 @@ main(void)
 	CHECK_EQ(got, sizeof(in));
 	CHECK(memcmp(in, out, sizeof(in)) == 0);
 	CHECK(q.head == NULL && q.tail == NULL);
-	CHECK_EQ(pool.nspare, 2);	/* capped at max_spare */
+	CHECK_EQ(pool.nspare, 2); /* capped at max_spare */
 
 	/* Room then a zero commit leaves an empty chunk that consume(0)
 	 * drops: an idle queue holds no memory. */

@@ -17,11 +17,13 @@ known(void)
 	size_t n;
 
 	n = logjson_line(out, sizeof(out), "2026-12-01T10:00:00.000Z", "info",
-	    "dbtls-agent", 42, "tunnel=pg conn=7 peer=127.0.0.1:5000 close "
+	    "dbtls-agent", 42,
+	    "tunnel=pg conn=7 peer=127.0.0.1:5000 close "
 	    "identity=CN=app1 to_db=120 from_db=0 duration=1.250s "
 	    "reason=\"both sides closed; \\\"kept\\\" \\\\ ok\"");
 	CHECK(jsoncheck_line(out, n));
-	CHECK_STR(out, "{\"ts\":\"2026-12-01T10:00:00.000Z\",\"level\":\"info\","
+	CHECK_STR(out,
+	    "{\"ts\":\"2026-12-01T10:00:00.000Z\",\"level\":\"info\","
 	    "\"program\":\"dbtls-agent\",\"pid\":42,\"msg\":\"tunnel=pg conn=7 "
 	    "peer=127.0.0.1:5000 close identity=CN=app1 to_db=120 from_db=0 "
 	    "duration=1.250s reason=\\\"both sides closed; \\\\\\\"kept"
@@ -34,13 +36,16 @@ known(void)
 	{
 		char id[400], msg[600];
 
-		snprintf(msg, sizeof(msg), "tunnel=s close identity=%s "
+		snprintf(msg, sizeof(msg),
+		    "tunnel=s close identity=%s "
 		    "serial=AB state=handshake reason=\"not allowed\"",
-		    log_quote(id, sizeof(id), "x\" serial=00 state=ready "
-		    "reason=\"ok\" \\"));
+		    log_quote(id, sizeof(id),
+			"x\" serial=00 state=ready "
+			"reason=\"ok\" \\"));
 		n = logjson_line(out, sizeof(out), "t", "info", "p", 1, msg);
 		CHECK(jsoncheck_line(out, n));
-		CHECK_CONTAINS(out, ",\"identity\":\"x\\\" serial=00 "
+		CHECK_CONTAINS(out,
+		    ",\"identity\":\"x\\\" serial=00 "
 		    "state=ready reason=\\\"ok\\\" \\\\\",\"serial\":\"AB\","
 		    "\"state\":\"handshake\",\"reason\":\"not allowed\"}");
 	}
@@ -51,7 +56,8 @@ known(void)
 	CHECK(jsoncheck_line(out, n));
 	CHECK_CONTAINS(out, "\"pid\":1,\"msg\"");
 	CHECK(strstr(out, "\"pid\":9") == NULL);
-	CHECK_CONTAINS(out, "\"a\":1,\"b\":\"007\",\"c\":\"1.s\",\"d\":\".5\","
+	CHECK_CONTAINS(out,
+	    "\"a\":1,\"b\":\"007\",\"c\":\"1.s\",\"d\":\".5\","
 	    "\"e\":\"12345678901234567890\",\"f\":\"\",\"g\":\"\"}");
 
 	/* Control bytes and broken UTF-8 are escaped; good UTF-8 stays. */
@@ -78,7 +84,8 @@ tight(void)
 	/* Too small for the message: the line stays whole and valid. */
 	for (size_t cap = 64; cap < 400; cap += 7) {
 		n = logjson_line(out, cap, "2026-12-01T10:00:00.000Z", "info",
-		    "dbtls-agent", 123456, "tunnel=pg reason=\"a long reason "
+		    "dbtls-agent", 123456,
+		    "tunnel=pg reason=\"a long reason "
 		    "that will not fit in the smaller lines at all\" n=5");
 		CHECK(n < cap);
 		CHECK(jsoncheck_line(out, n));
@@ -89,7 +96,7 @@ static void
 random_messages(void)
 {
 	static const char alphabet[] = "ab=\" \\\n\x01\x7f\xc3\xa9\xff\xed"
-	    "0.5s_";
+				       "0.5s_";
 	uint64_t seed = 0x10c5;
 	char msg[600], out[4096];
 
@@ -101,7 +108,8 @@ random_messages(void)
 		for (size_t j = 0; j < len; j++) {
 			uint32_t r = harness_rand(&seed);
 
-			msg[j] = r % 4 == 0 ? (char)(r >> 8) :
+			msg[j] = r % 4 == 0 ?
+			    (char)(r >> 8) :
 			    alphabet[(r >> 8) % (sizeof(alphabet) - 1)];
 			if (msg[j] == '\0')
 				msg[j] = '=';

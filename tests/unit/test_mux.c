@@ -98,14 +98,28 @@ static const char *const expected[] = {
 };
 
 static const char *const action_names[] = {
-	"SEND_OPEN", "SEND_OK", "SEND_REFUSE", "SEND_FIN", "SEND_FIN_LAST",
-	"SEND_ABORT", "START", "DELIVER", "DROP", "SHUT_LOCAL", "CLOSE_LOCAL",
-	"ABORT_LOCAL", "DETACH", "IDLE", "RETRY", "RETIRE", "CLOSE_LINK",
+	"SEND_OPEN",
+	"SEND_OK",
+	"SEND_REFUSE",
+	"SEND_FIN",
+	"SEND_FIN_LAST",
+	"SEND_ABORT",
+	"START",
+	"DELIVER",
+	"DROP",
+	"SHUT_LOCAL",
+	"CLOSE_LOCAL",
+	"ABORT_LOCAL",
+	"DETACH",
+	"IDLE",
+	"RETRY",
+	"RETIRE",
+	"CLOSE_LINK",
 	"PROTOCOL_ERROR",
 };
 
 #define NACTIONS (sizeof(action_names) / sizeof(action_names[0]))
-#define A_ERROR	(MUX_A_PROTOCOL_ERROR | MUX_A_ABORT_LOCAL | MUX_A_CLOSE_LINK)
+#define A_ERROR	 (MUX_A_PROTOCOL_ERROR | MUX_A_ABORT_LOCAL | MUX_A_CLOSE_LINK)
 
 static int
 state_of(const char *name)
@@ -135,7 +149,7 @@ actions_of(const char *list)
 		return 0;
 	snprintf(buf, sizeof(buf), "%s", list);
 	for (tok = strtok_r(buf, "|", &save); tok != NULL;
-	    tok = strtok_r(NULL, "|", &save)) {
+	     tok = strtok_r(NULL, "|", &save)) {
 		size_t i;
 
 		for (i = 0; i < NACTIONS; i++)
@@ -152,8 +166,8 @@ actions_of(const char *list)
 
 /* The table, parsed once. */
 static struct row {
-	int	 state, event, to, actions, last_after;
-	char	 roles[4], last;
+	int state, event, to, actions, last_after;
+	char roles[4], last;
 } rows[NROWS];
 
 static void
@@ -164,7 +178,7 @@ parse_table(void)
 		struct row *r = &rows[i];
 
 		if (sscanf(expected[i], "%31s %31s %3s %3s %31s %127s %3s", st,
-		    e, r->roles, l, t, acts, la) != 7) {
+			e, r->roles, l, t, acts, la) != 7) {
 			fprintf(stderr, "bad row: %s\n", expected[i]);
 			harness_failures++;
 			continue;
@@ -206,35 +220,46 @@ walk_table(void)
 	int pairs = 0, legal = 0;
 
 	for (int role = MUX_CLIENT; role <= MUX_SERVER; role++)
-	for (int s = 0; s < MUX_NSTATES; s++)
-	for (int last = 0; last <= 1; last++)
-	for (int ev = 0; ev < MUX_NEVENTS; ev++) {
-		struct mux m = { role, s, last };
-		struct mux_step st = mux_next(&m, ev);
-		int to, acts, last_after;
+		for (int s = 0; s < MUX_NSTATES; s++)
+			for (int last = 0; last <= 1; last++)
+				for (int ev = 0; ev < MUX_NEVENTS; ev++) {
+					struct mux m = { role, s, last };
+					struct mux_step st = mux_next(&m, ev);
+					int to, acts, last_after;
 
-		pairs++;
-		CHECK_EQ(st.from, s);
-		CHECK_EQ(st.to, m.state);
-		if (s == MUX_CLOSED) {
-			to = MUX_CLOSED, acts = 0, last_after = last;
-		} else if (lookup(role, s, last, ev, &to, &acts,
-		    &last_after)) {
-			legal++;
-		} else {
-			to = MUX_CLOSED, acts = A_ERROR, last_after = -1;
-		}
-		if ((int)st.to != to || (int)st.actions != acts ||
-		    (last_after >= 0 && m.last != last_after)) {
-			fprintf(stderr, "%s %s last=%d %s: got %s %#x last=%d,"
-			    " want %s %#x last=%d\n", role == MUX_CLIENT ?
-			    "client" : "server", mux_state_name(s), last,
-			    mux_event_name(ev), mux_state_name(st.to),
-			    st.actions, m.last, mux_state_name(to), acts,
-			    last_after);
-			harness_failures++;
-		}
-	}
+					pairs++;
+					CHECK_EQ(st.from, s);
+					CHECK_EQ(st.to, m.state);
+					if (s == MUX_CLOSED) {
+						to = MUX_CLOSED, acts = 0,
+						last_after = last;
+					} else if (lookup(role, s, last, ev,
+						       &to, &acts,
+						       &last_after)) {
+						legal++;
+					} else {
+						to = MUX_CLOSED, acts = A_ERROR,
+						last_after = -1;
+					}
+					if ((int)st.to != to ||
+					    (int)st.actions != acts ||
+					    (last_after >= 0 &&
+						m.last != last_after)) {
+						fprintf(stderr,
+						    "%s %s last=%d %s: got %s %#x last=%d,"
+						    " want %s %#x last=%d\n",
+						    role == MUX_CLIENT ?
+							"client" :
+							"server",
+						    mux_state_name(s), last,
+						    mux_event_name(ev),
+						    mux_state_name(st.to),
+						    st.actions, m.last,
+						    mux_state_name(to), acts,
+						    last_after);
+						harness_failures++;
+					}
+				}
 	printf("table: %d pairs walked, %d legal\n", pairs, legal);
 }
 
@@ -254,9 +279,9 @@ rnd(unsigned n)
 enum { MSG_CTL, MSG_DATA, MSG_END };
 
 struct msg {
-	int	 kind;
-	uint8_t	 code;
-	int	 tag;	/* the sender's stream number */
+	int kind;
+	uint8_t code;
+	int tag; /* the sender's stream number */
 };
 
 #define QMAX 512
@@ -264,8 +289,8 @@ struct msg {
 static char visited[2][MUX_NSTATES][MUX_NEVENTS];
 
 struct chan {
-	struct msg	 q[QMAX];
-	int		 head, len;
+	struct msg q[QMAX];
+	int head, len;
 };
 
 /* The stream's socket: DRAINING closes gracefully (and may still fail),
@@ -273,21 +298,21 @@ struct chan {
 enum { SOCK_NONE, SOCK_OPEN, SOCK_DRAINING, SOCK_CLOSING };
 
 struct peer {
-	struct mux	 m;
-	int		 stream;	/* streams started (client: attached) */
-	int		 sock;
-	int		 eof;		/* this stream's LOCAL_EOF given */
-	int		 gone;		/* link ended: takes nothing more */
-	int		 shut;		/* close_notify sent: sends nothing */
-	struct chan	*out;
-	int		 errors, delivered, dropped, streams_done;
+	struct mux m;
+	int stream; /* streams started (client: attached) */
+	int sock;
+	int eof;  /* this stream's LOCAL_EOF given */
+	int gone; /* link ended: takes nothing more */
+	int shut; /* close_notify sent: sends nothing */
+	struct chan *out;
+	int errors, delivered, dropped, streams_done;
 };
 
 static void
 chan_put(struct chan *c, int kind, uint8_t code, int tag)
 {
 	if (c->len == QMAX)
-		return;		/* schedules are short; never full */
+		return; /* schedules are short; never full */
 	c->q[(c->head + c->len++) % QMAX] = (struct msg){ kind, code, tag };
 }
 
@@ -309,7 +334,7 @@ apply(struct peer *p, enum mux_event ev, int tag)
 		p->errors++;
 	}
 	if (ev == MUX_EV_FIN || ev == MUX_EV_FIN_LAST)
-		CHECK_EQ(tag, p->stream);	/* this stream's end */
+		CHECK_EQ(tag, p->stream); /* this stream's end */
 	if (ev == MUX_EV_ABORT) {
 		/* One that acts is for this stream; one ignored, a late one
 		 * for the stream that just ended (a client may be on the
@@ -321,21 +346,20 @@ apply(struct peer *p, enum mux_event ev, int tag)
 			CHECK(tag == p->stream || tag == p->stream - 1);
 	}
 	if (a & (MUX_A_DELIVER | MUX_A_DROP)) {
-		CHECK_EQ(tag, p->stream);	/* never another stream's */
+		CHECK_EQ(tag, p->stream); /* never another stream's */
 		CHECK(p->sock != SOCK_NONE || (a & MUX_A_DROP));
 		if (a & MUX_A_DELIVER)
 			p->delivered++;
 		else
 			p->dropped++;
 	}
-	for (unsigned bit = MUX_A_SEND_OPEN; bit <= MUX_A_SEND_ABORT;
-	    bit <<= 1)
+	for (unsigned bit = MUX_A_SEND_OPEN; bit <= MUX_A_SEND_ABORT; bit <<= 1)
 		if ((a & bit) && !p->shut)
 			chan_put(p->out, MSG_CTL, mux_control_code(bit),
 			    p->stream);
 	if (a & MUX_A_START) {
 		if (p->m.role == MUX_SERVER) {
-			CHECK_EQ(p->sock, SOCK_NONE);	/* last one closed */
+			CHECK_EQ(p->sock, SOCK_NONE); /* last one closed */
 			p->stream++;
 			p->sock = SOCK_OPEN;
 			p->eof = 0;
@@ -370,7 +394,7 @@ local_step(struct peer *p)
 			apply(p, MUX_EV_ATTACH, 0);
 		}
 		break;
-	case 1:		/* the app or database sends */
+	case 1: /* the app or database sends */
 		if ((s == MUX_OPEN || s == MUX_FIN_RCVD) && !p->shut)
 			chan_put(p->out, MSG_DATA, 0, p->stream);
 		break;
@@ -380,10 +404,10 @@ local_step(struct peer *p)
 			apply(p, MUX_EV_LOCAL_EOF, 0);
 		}
 		break;
-	case 3:		/* a reset, a refused dial, a failed write */
+	case 3: /* a reset, a refused dial, a failed write */
 		if ((p->sock == SOCK_OPEN || p->sock == SOCK_DRAINING) &&
 		    rnd(4) == 0) {
-			p->sock = SOCK_CLOSING;	/* the stream closes it */
+			p->sock = SOCK_CLOSING; /* the stream closes it */
 			apply(p, MUX_EV_LOCAL_FAIL, 0);
 		}
 		break;
@@ -435,10 +459,18 @@ schedules(void)
 		mux_init(&s.m, MUX_SERVER);
 		for (int step = 0; step < 400; step++) {
 			switch (rnd(4)) {
-			case 0: local_step(&c); break;
-			case 1: local_step(&s); break;
-			case 2: remote_step(&c, &s2c); break;
-			case 3: remote_step(&s, &c2s); break;
+			case 0:
+				local_step(&c);
+				break;
+			case 1:
+				local_step(&s);
+				break;
+			case 2:
+				remote_step(&c, &s2c);
+				break;
+			case 3:
+				remote_step(&s, &c2s);
+				break;
 			}
 		}
 		CHECK(c.m.state < MUX_NSTATES && s.m.state < MUX_NSTATES);
@@ -453,11 +485,11 @@ schedules(void)
 			for (int ev = 0; ev < MUX_NEVENTS; ev++)
 				pairs += visited[r][st][ev];
 	CHECK(delivered > 20000 && dropped > 1000 && streams > 10000);
-	CHECK(pairs > 85);	/* nearly every legal pair, races included */
+	CHECK(pairs > 85); /* nearly every legal pair, races included */
 	printf("schedules: 20000 runs, %ld streams ended on the server, "
-	    "%ld records delivered, %ld dropped, %ld protocol errors, "
-	    "%d (role, state, event) pairs seen\n", streams, delivered,
-	    dropped, errors, pairs);
+	       "%ld records delivered, %ld dropped, %ld protocol errors, "
+	       "%d (role, state, event) pairs seen\n",
+	    streams, delivered, dropped, errors, pairs);
 }
 
 /* ------------------------------------------------------------- rogues */
@@ -473,9 +505,10 @@ run(struct mux *m, const enum mux_event *evs, int n)
 	return st;
 }
 
-#define RUN(m, ...) run((m), (const enum mux_event[]){ __VA_ARGS__ },      \
-	(int)(sizeof((const enum mux_event[]){ __VA_ARGS__ }) /            \
-	    sizeof(enum mux_event)))
+#define RUN(m, ...)                                                 \
+	run((m), (const enum mux_event[]){ __VA_ARGS__ },           \
+	    (int)(sizeof((const enum mux_event[]){ __VA_ARGS__ }) / \
+		sizeof(enum mux_event)))
 
 static void
 rogues(void)
@@ -547,10 +580,10 @@ rogues(void)
 	CHECK_EQ(st.to, MUX_RETIRED);
 	CHECK(st.actions & MUX_A_RETIRE);
 	st = mux_next(&m, MUX_EV_OPEN);
-	CHECK_EQ(st.actions, 0);	/* the close_notify answers it */
+	CHECK_EQ(st.actions, 0); /* the close_notify answers it */
 	/* Codes round-trip. */
 	for (unsigned bit = MUX_A_SEND_OPEN; bit <= MUX_A_SEND_ABORT;
-	    bit <<= 1) {
+	     bit <<= 1) {
 		uint8_t code = mux_control_code(bit);
 
 		CHECK(code != 0);
@@ -575,21 +608,21 @@ random_walks(void)
 			if (closed)
 				to = MUX_CLOSED, acts = 0;
 			else if (!lookup(m.role, m.state, m.last, ev, &to,
-			    &acts, &last_after))
+				     &acts, &last_after))
 				to = MUX_CLOSED, acts = A_ERROR;
 			st = mux_next(&m, ev);
 			CHECK_EQ(st.to, to);
 			CHECK_EQ(st.actions, acts);
 			CHECK(m.state < MUX_NSTATES);
-			CHECK(!closed || (m.state == MUX_CLOSED &&
-			    st.actions == 0));
+			CHECK(!closed ||
+			    (m.state == MUX_CLOSED && st.actions == 0));
 			if (st.actions & MUX_A_PROTOCOL_ERROR)
 				CHECK(m.state == MUX_CLOSED &&
 				    (st.actions & MUX_A_CLOSE_LINK));
 			if (st.actions & MUX_A_CLOSE_LINK)
 				CHECK_EQ(m.state, MUX_CLOSED);
-			CHECK(!(st.actions & MUX_A_DELIVER) ||
-			    mux_delivers(&m));
+			CHECK(
+			    !(st.actions & MUX_A_DELIVER) || mux_delivers(&m));
 		}
 	}
 	CHECK_STR(mux_state_name(MUX_NSTATES), "?");

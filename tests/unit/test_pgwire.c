@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test_pgwire.c: first-packet classification and ErrorResponse. */
-#define _GNU_SOURCE	/* memmem */
+#define _GNU_SOURCE /* memmem */
 #include <stdint.h>
 
 #include "agent/pgwire.h"
@@ -45,15 +45,16 @@ main(void)
 	CHECK_EQ(classify2(12 + 256, PGWIRE_CANCEL_CODE, 8), PG_CANCEL);
 	CHECK_EQ(classify2(12 + 257, PGWIRE_CANCEL_CODE, 8), PG_BAD);
 	CHECK_EQ(classify2(12, PGWIRE_CANCEL_CODE, 8), PG_BAD);
-	CHECK_EQ(classify2(80, 196608, 8), PG_STARTUP);		/* 3.0 */
-	CHECK_EQ(classify2(80, 196610, 8), PG_STARTUP);		/* 3.2 */
-	CHECK_EQ(classify2(80, 131072, 8), PG_BAD);		/* 2.0 */
+	CHECK_EQ(classify2(80, 196608, 8), PG_STARTUP); /* 3.0 */
+	CHECK_EQ(classify2(80, 196610, 8), PG_STARTUP); /* 3.2 */
+	CHECK_EQ(classify2(80, 131072, 8), PG_BAD);	/* 2.0 */
 	CHECK_EQ(classify2(PGWIRE_MAX_STARTUP + 1, 196608, 8), PG_BAD);
 	CHECK_EQ(classify2(8, 196608, 8), PG_BAD);
 	CHECK_EQ(pgwire_classify(hello, 1), PG_NEED_MORE);
 	CHECK_EQ(pgwire_classify(hello, 2), PG_TLS_DIRECT);
 	CHECK_EQ(pgwire_classify((const uint8_t *)"\x16\x04", 2), PG_BAD);
-	CHECK_EQ(pgwire_classify((const uint8_t *)"GET / HTTP/1.1", 14), PG_BAD);
+	CHECK_EQ(pgwire_classify((const uint8_t *)"GET / HTTP/1.1", 14),
+	    PG_BAD);
 	CHECK_EQ(pgwire_classify((const uint8_t *)"G", 1), PG_BAD);
 
 	n = pgwire_error(buf, sizeof(buf), "28000", "TLS required");

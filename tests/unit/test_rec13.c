@@ -27,16 +27,17 @@ next(void)
 
 /* ------------------------------------------------------------ OpenSSL */
 
-static uint8_t secrets[2][REC13_SECRET_MAX];	/* client, server: _0 */
+static uint8_t secrets[2][REC13_SECRET_MAX]; /* client, server: _0 */
 static size_t secret_len;
-static size_t pads[64];		/* padding OpenSSL was told, per record */
+static size_t pads[64]; /* padding OpenSSL was told, per record */
 static size_t npads;
 
 static void
 keylog(const SSL *ssl, const char *line)
 {
 	static const char *const labels[2] = {
-		"CLIENT_TRAFFIC_SECRET_0 ", "SERVER_TRAFFIC_SECRET_0 ",
+		"CLIENT_TRAFFIC_SECRET_0 ",
+		"SERVER_TRAFFIC_SECRET_0 ",
 	};
 
 	(void)ssl;
@@ -74,8 +75,8 @@ padding_cb(SSL *ssl, int type, size_t len, void *arg)
 static SSL_CTX *
 ctx_new(int server, X509 *cert, EVP_PKEY *key, X509 *trust, const char *suite)
 {
-	SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() :
-	    TLS_client_method());
+	SSL_CTX *ctx = SSL_CTX_new(
+	    server ? TLS_server_method() : TLS_client_method());
 
 	SSL_CTX_use_certificate(ctx, cert);
 	SSL_CTX_use_PrivateKey(ctx, key);
@@ -108,9 +109,10 @@ move(SSL *from, SSL *to)
 static void
 compare(SSL *w, SSL *r, int side, unsigned suite)
 {
-	static uint8_t data[REC13_PLAIN_MAX], mine[REC13_HEADER +
-	    REC13_BODY_MAX], wire[REC13_HEADER + REC13_BODY_MAX],
-	    plain[REC13_BODY_MAX], got[REC13_PLAIN_MAX];
+	static uint8_t data[REC13_PLAIN_MAX],
+	    mine[REC13_HEADER + REC13_BODY_MAX],
+	    wire[REC13_HEADER + REC13_BODY_MAX], plain[REC13_BODY_MAX],
+	    got[REC13_PLAIN_MAX];
 	struct rec13 seal, open;
 	int records = 0;
 
@@ -129,11 +131,11 @@ compare(SSL *w, SSL *r, int side, unsigned suite)
 			data[j] = (uint8_t)next();
 		npads = 0;
 		if (ku)
-			CHECK_EQ(SSL_key_update(w, SSL_KEY_UPDATE_NOT_REQUESTED),
-			    1);
+			CHECK_EQ(
+			    SSL_key_update(w, SSL_KEY_UPDATE_NOT_REQUESTED), 1);
 		CHECK_EQ(SSL_write(w, data, (int)n), (int)n);
 		wlen = (size_t)BIO_read(SSL_get_wbio(w), wire, sizeof(wire));
-		BIO_write(SSL_get_rbio(r), wire, (int)wlen);	/* all of it */
+		BIO_write(SSL_get_rbio(r), wire, (int)wlen); /* all of it */
 		CHECK_EQ(npads, ku ? 2 : 1);
 		if (ku) {
 			/* The KeyUpdate, then the data under the next key. */
@@ -141,8 +143,9 @@ compare(SSL *w, SSL *r, int side, unsigned suite)
 			    sizeof(msg), pads[k++], mine);
 			CHECK(len > 0 && len <= wlen &&
 			    memcmp(mine, wire, len) == 0);
-			CHECK_EQ(rec13_open(&open, wire, len, plain, &got_n,
-			    &type), 0);
+			CHECK_EQ(
+			    rec13_open(&open, wire, len, plain, &got_n, &type),
+			    0);
 			CHECK(type == REC13_HANDSHAKE && got_n == 5);
 			CHECK_EQ(rec13_update(&seal), 0);
 			CHECK_EQ(rec13_update(&open), 0);
@@ -171,7 +174,10 @@ compare(SSL *w, SSL *r, int side, unsigned suite)
 static void
 test_against_openssl(void)
 {
-	static const struct { const char *name; unsigned id; } suites[] = {
+	static const struct {
+		const char *name;
+		unsigned id;
+	} suites[] = {
 		{ "TLS_AES_128_GCM_SHA256", 0x1301 },
 		{ "TLS_AES_256_GCM_SHA384", 0x1302 },
 		{ "TLS_CHACHA20_POLY1305_SHA256", 0x1303 },
@@ -267,7 +273,8 @@ reference(const EVP_CIPHER *cipher, const char *md, const uint8_t *secret,
 	CHECK_EQ(EVP_EncryptUpdate(c, out + 5, &l, inner, (int)ilen), 1);
 	CHECK_EQ(EVP_EncryptFinal_ex(c, out + 5 + ilen, &l), 1);
 	CHECK_EQ(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, REC13_TAG,
-	    out + 5 + ilen), 1);
+		     out + 5 + ilen),
+	    1);
 	EVP_CIPHER_CTX_free(c);
 	return 5 + body;
 }
@@ -277,8 +284,12 @@ test_against_evp(void)
 {
 	static uint8_t in[REC13_PLAIN_MAX], a[REC13_HEADER + REC13_BODY_MAX],
 	    b[REC13_HEADER + REC13_BODY_MAX];
-	const struct { unsigned id; const EVP_CIPHER *c; const char *md;
-	    size_t slen; } suites[] = {
+	const struct {
+		unsigned id;
+		const EVP_CIPHER *c;
+		const char *md;
+		size_t slen;
+	} suites[] = {
 		{ 0x1301, EVP_aes_128_gcm(), "SHA256", 32 },
 		{ 0x1302, EVP_aes_256_gcm(), "SHA384", 48 },
 		{ 0x1303, EVP_chacha20_poly1305(), "SHA256", 32 },
@@ -292,23 +303,24 @@ test_against_evp(void)
 		for (size_t j = 0; j < sizeof(secret); j++)
 			secret[j] = (uint8_t)next();
 		memset(&r, 0, sizeof(r));
-		CHECK_EQ(rec13_init(&r, 1, suites[i].id, secret,
-		    suites[i].slen, seq), 0);
+		CHECK_EQ(rec13_init(&r, 1, suites[i].id, secret, suites[i].slen,
+			     seq),
+		    0);
 		for (int k = 0; k < 300; k++) {
 			uint8_t type = (uint8_t)(1 + next() % 255);
-			size_t n = next() % (k % 10 ? 3000 : REC13_PLAIN_MAX + 1);
+			size_t n = next() %
+			    (k % 10 ? 3000 : REC13_PLAIN_MAX + 1);
 			size_t pad = next() % 300, la, lb;
 
 			if (n + 1 + pad > REC13_PLAIN_MAX + 1)
 				pad = REC13_PLAIN_MAX - n;
 			for (size_t j = 0; j < n; j++)
 				in[j] = (uint8_t)next();
-			if (k % 50 == 49) {	/* a KeyUpdate, both ways */
+			if (k % 50 == 49) { /* a KeyUpdate, both ways */
 				uint8_t next_secret[48];
 
 				kdf(suites[i].md, secret, suites[i].slen,
-				    "traffic upd", next_secret,
-				    suites[i].slen);
+				    "traffic upd", next_secret, suites[i].slen);
 				memcpy(secret, next_secret, suites[i].slen);
 				CHECK_EQ(rec13_update(&r), 0);
 				seq = 0;

@@ -72,7 +72,7 @@ main(void)
 		for (size_t j = 0; j < n; j++)
 			buf[j] = (uint8_t)next();
 		if (i % 3 == 0 && n >= 2)
-			buf[0] = 0;	/* plausible lengths too */
+			buf[0] = 0; /* plausible lengths too */
 		k = pgwire_classify(buf, n);
 		CHECK(k >= PG_NEED_MORE && k <= PG_BAD);
 		verdicts[k]++;
@@ -88,7 +88,7 @@ main(void)
 
 			for (size_t j = 0; j < n; j++)
 				buf[j] = (uint8_t)next();
-			if (piece == 0 && n >= 3) {	/* look like TLS */
+			if (piece == 0 && n >= 3) { /* look like TLS */
 				buf[0] = 0x16;
 				buf[1] = 0x03;
 				buf[2] = (uint8_t)(next() % 4);
@@ -109,7 +109,8 @@ main(void)
 
 		memcpy(text, good, sizeof(good));
 		for (int f = 0; f < 1 + (int)(next() % 3); f++)
-			text[next() % (sizeof(good) - 1)] = (char)(32 + next() % 95);
+			text[next() % (sizeof(good) - 1)] = (char)(32 +
+			    next() % 95);
 		err[0] = '\0';
 		c = cfg_load_string(text, "agent.conf", err, sizeof(err));
 		CHECK(c != NULL || strncmp(err, "agent.conf:", 11) == 0);
@@ -119,7 +120,7 @@ main(void)
 
 	/* The inputs reached the interesting outcomes, not one of them. */
 	printf("classifier: %d need-more, %d startup, %d bad; TLS: %d of 300 "
-	    "failed; configs: %d of 3000 still loaded\n",
+	       "failed; configs: %d of 3000 still loaded\n",
 	    verdicts[PG_NEED_MORE], verdicts[PG_STARTUP], verdicts[PG_BAD],
 	    tls_failed, cfg_ok);
 	CHECK(verdicts[PG_NEED_MORE] > 0 && verdicts[PG_BAD] > 0);

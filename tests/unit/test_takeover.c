@@ -36,8 +36,7 @@ read_all(struct outbuf *o, struct tlsio *t, char *buf, size_t cap,
 	*total = 0;
 	tlsio_feed(t, o->p, o->len);
 	o->len = 0;
-	while ((rc = tlsio_read(t, buf + *total, cap - *total, &n)) ==
-	    TLSIO_OK)
+	while ((rc = tlsio_read(t, buf + *total, cap - *total, &n)) == TLSIO_OK)
 		*total += n;
 	CHECK_EQ(tlsio_feed_end(t), 0);
 	return rc;
@@ -63,7 +62,7 @@ test_fresh_key(SSL_CTX *cctx, SSL_CTX *sctx)
 		w = side ? s : c;
 		o = side ? &so : &co;
 		CHECK(tlsio_offloaded(c) && tlsio_offloaded(s));
-		o->len = 0;	/* the handshake's records were delivered */
+		o->len = 0; /* the handshake's records were delivered */
 		CHECK_EQ(tlsio_write(w, "first", 5), 0);
 		len = rec13_length(o->p);
 		CHECK(len > 0 && len <= o->len);
@@ -91,8 +90,8 @@ count_ticket_cb(SSL *ssl, SSL_SESSION *sess)
 static int key_updates_seen;
 
 static void
-count_ku_cb(int write_p, int version, int type, const void *buf,
-    size_t len, SSL *ssl, void *arg)
+count_ku_cb(int write_p, int version, int type, const void *buf, size_t len,
+    SSL *ssl, void *arg)
 {
 	(void)version;
 	(void)ssl;
@@ -110,15 +109,20 @@ count_ku_cb(int write_p, int version, int type, const void *buf,
 static void
 test_tickets(SSL_CTX *cctx, SSL_CTX *plain_s)
 {
-	static const struct { int tickets, fragment, ku; } cases[] = {
-		{ 0, 0, 0 }, { 0, 0, 1 }, { 3, 0, 0 }, { 1, 512, 0 },
+	static const struct {
+		int tickets, fragment, ku;
+	} cases[] = {
+		{ 0, 0, 0 },
+		{ 0, 0, 1 },
+		{ 3, 0, 0 },
+		{ 1, 512, 0 },
 		{ 2, 512, 1 },
 	};
 	struct tlsio *c, *s;
 
 	SSL_CTX_sess_set_new_cb(cctx, count_ticket_cb);
-	SSL_CTX_set_session_cache_mode(cctx, SSL_SESS_CACHE_CLIENT |
-	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_set_session_cache_mode(cctx,
+	    SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		tickets_seen = key_updates_seen = 0;
 		SSL_CTX_set_num_tickets(plain_s, (size_t)cases[i].tickets);
@@ -136,7 +140,8 @@ test_tickets(SSL_CTX *cctx, SSL_CTX *plain_s)
 		}
 		if (cases[i].ku)
 			CHECK_EQ(SSL_key_update(tlsio_ssl(s),
-			    SSL_KEY_UPDATE_REQUESTED), 1);
+				     SSL_KEY_UPDATE_REQUESTED),
+			    1);
 		exchange(c, s, 3000, 1 << 20);
 		exchange(c, s, 3000, 1 << 20);
 		CHECK(tlsio_offloaded(c) && tlsio_ssl(c) == NULL);
@@ -162,15 +167,15 @@ test_damaged_ticket(SSL_CTX *cctx, SSL_CTX *sctx)
 	co.len = so.len = 0;
 	s = tlsio_new(sctx, 1, &ssink);
 	c = tlsio_new(cctx, 0, &csink);
-	CHECK_EQ(tlsio_handshake(c), TLSIO_AGAIN);	/* ClientHello */
+	CHECK_EQ(tlsio_handshake(c), TLSIO_AGAIN); /* ClientHello */
 	hand(&co, s);
-	CHECK_EQ(tlsio_handshake(s), TLSIO_AGAIN);	/* up to Finished */
+	CHECK_EQ(tlsio_handshake(s), TLSIO_AGAIN); /* up to Finished */
 	hand(&so, c);
-	CHECK_EQ(tlsio_handshake(c), TLSIO_OK);		/* Finished, KeyUpdate */
+	CHECK_EQ(tlsio_handshake(c), TLSIO_OK); /* Finished, KeyUpdate */
 	hand(&co, s);
-	CHECK_EQ(tlsio_handshake(s), TLSIO_OK);		/* ticket, KeyUpdate */
+	CHECK_EQ(tlsio_handshake(s), TLSIO_OK); /* ticket, KeyUpdate */
 	CHECK(so.len > 20 && tlsio_ssl(c) != NULL);
-	so.p[10] ^= 1;				/* inside the ticket's record */
+	so.p[10] ^= 1; /* inside the ticket's record */
 	CHECK_EQ(read_all(&so, c, buf, sizeof(buf), &n), TLSIO_FAILED);
 	CHECK_CONTAINS(tlsio_error(c), "bad record MAC");
 	CHECK(tlsio_ssl(c) == NULL);
@@ -186,8 +191,8 @@ test_conformance(SSL_CTX *cctx, SSL_CTX *sctx)
 {
 	static const uint8_t ku2[] = { 24, 0, 0, 1, 2 };
 	static const uint8_t ku_more[] = { 24, 0, 0, 1, 0, 24, 0, 0, 1, 0 };
-	static const uint8_t ticket[] = { 4, 0, 0, 14, 0, 0, 0, 1, 0, 0, 0,
-	    0, 0, 0, 1, 7, 0, 0 };
+	static const uint8_t ticket[] = { 4, 0, 0, 14, 0, 0, 0, 1, 0, 0, 0, 0,
+		0, 0, 1, 7, 0, 0 };
 	static const struct {
 		uint8_t type;
 		const uint8_t *p;
@@ -206,8 +211,10 @@ test_conformance(SSL_CTX *cctx, SSL_CTX *sctx)
 		    "illegal parameter", 0 },
 		{ 22, ku_more, sizeof(ku_more), 0, "not at the end",
 		    "unexpected_message", 0 },
-		{ 22, ticket, sizeof(ticket), 0, "NewSessionTicket from a "
-		    "client", "unexpected_message", 0 },
+		{ 22, ticket, sizeof(ticket), 0,
+		    "NewSessionTicket from a "
+		    "client",
+		    "unexpected_message", 0 },
 		{ 22, NULL, 0, 0, "an empty handshake record",
 		    "unexpected_message", 0 },
 		{ 22, ticket, 3, 0, "inside a handshake message",
@@ -364,7 +371,7 @@ test_key_update_oom(SSL_CTX *cctx, SSL_CTX *sctx)
 			enum tlsio_rc rc;
 
 			pair(cctx, sctx, &c, &s);
-			(void)tlsio_write(s, "x", 1);	/* record 0, key 1 */
+			(void)tlsio_write(s, "x", 1); /* record 0, key 1 */
 			forger(&f, 0, 1);
 			forge(&f, &co, 22, ku1, sizeof(ku1), 0);
 			tlsio_feed(s, co.p, co.len);
@@ -376,11 +383,11 @@ test_key_update_oom(SSL_CTX *cctx, SSL_CTX *sctx)
 			_exit(rc == TLSIO_FAILED ? 3 : 0);
 		}
 		CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
-		CHECK(WIFEXITED(status) && (WEXITSTATUS(status) == 0 ||
-		    WEXITSTATUS(status) == 3));
+		CHECK(WIFEXITED(status) &&
+		    (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 3));
 		failed += WIFEXITED(status) && WEXITSTATUS(status) == 3;
 	}
-	CHECK(failed > 0);	/* the countdown reached the key change */
+	CHECK(failed > 0); /* the countdown reached the key change */
 }
 
 /* A ticket OpenSSL refuses while a client still reads tickets: OpenSSL
@@ -390,7 +397,7 @@ test_bad_ticket(SSL_CTX *cctx, SSL_CTX *plain_s)
 {
 	/* The ticket's length runs past the message's end. */
 	static const uint8_t bad[] = { 4, 0, 0, 14, 0, 0, 0, 1, 0, 0, 0, 0, 0,
-	    0, 32, 7, 0, 0 };
+		0, 32, 7, 0, 0 };
 	struct tlsio *c, *s;
 	struct rec13 f;
 	char buf[64];
@@ -398,8 +405,8 @@ test_bad_ticket(SSL_CTX *cctx, SSL_CTX *plain_s)
 
 	SSL_CTX_set_num_tickets(plain_s, 0);
 	pair(cctx, plain_s, &c, &s);
-	CHECK(tlsio_ssl(c) != NULL);	/* still reading tickets */
-	memset(&f, 0, sizeof(f));	/* the server's first secret, as is */
+	CHECK(tlsio_ssl(c) != NULL); /* still reading tickets */
+	memset(&f, 0, sizeof(f));    /* the server's first secret, as is */
 	CHECK_EQ(rec13_init(&f, 1, 0x1301, secret[1], secret_len[1], 0), 0);
 	forge(&f, &so, 22, bad, sizeof(bad), 0);
 	CHECK_EQ(read_all(&so, c, buf, sizeof(buf), &n), TLSIO_FAILED);
@@ -422,15 +429,15 @@ test_ledger(void)
 	pid_t pid;
 	int status;
 
-	CHECK(ledger_count() > 0);	/* the tests above were noted */
+	CHECK(ledger_count() > 0); /* the tests above were noted */
 	memset(&r, 0, sizeof(r));
 	CHECK_EQ(rec13_init(&r, 1, 0x1301, key, 32, 0), 0);
 	CHECK(rec13_seal(&r, 23, "a", 1, rec) > 0);
 	r.seq = 5;
-	CHECK(rec13_seal(&r, 23, "b", 1, rec) > 0);	/* fresh: fine */
+	CHECK(rec13_seal(&r, 23, "b", 1, rec) > 0); /* fresh: fine */
 	fflush(NULL);
 	if ((pid = fork()) == 0) {
-		r.seq = 0;	/* what a counting mistake would do */
+		r.seq = 0; /* what a counting mistake would do */
 		(void)rec13_seal(&r, 23, "c", 1, rec);
 		_exit(0);
 	}
@@ -439,7 +446,7 @@ test_ledger(void)
 	rec13_clear(&r);
 #else
 	printf("test_takeover: no nonce ledger in this build (the sanitized "
-	    "twin has it)\n");
+	       "twin has it)\n");
 #endif
 }
 

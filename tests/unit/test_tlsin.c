@@ -54,7 +54,7 @@ main(void)
 		CHECK_EQ(tlsin_end(&q), 0);
 		tlsin_lend(&q, stream + cut, n - cut);
 		CHECK_EQ(tlsin_record(&q, &rec, &len), TLSIN_RECORD);
-		CHECK(memcmp(rec, stream, len) == 0);	/* whole, in order */
+		CHECK(memcmp(rec, stream, len) == 0); /* whole, in order */
 		tlsin_drop(&q, len);
 		while (tlsin_record(&q, &rec, &len) == TLSIN_RECORD)
 			tlsin_drop(&q, len);

@@ -16,11 +16,10 @@
 #include "tlspair.h"
 
 static void
-test_offload(SSL_CTX *cctx, SSL_CTX *sctx, SSL_CTX *plain_c,
-    SSL_CTX *plain_s)
+test_offload(SSL_CTX *cctx, SSL_CTX *sctx, SSL_CTX *plain_c, SSL_CTX *plain_s)
 {
 	static const char *const suites[] = { "TLS_AES_128_GCM_SHA256",
-	    "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256" };
+		"TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256" };
 	struct tlsio *c, *s;
 	char desc[128], got[64];
 	size_t n, total;
@@ -43,7 +42,8 @@ test_offload(SSL_CTX *cctx, SSL_CTX *sctx, SSL_CTX *plain_c,
 		CHECK_EQ(tlsio_write(c, "x", 1), -1);
 		half_closed(c, s);
 	}
-	SSL_CTX_set_ciphersuites(cctx, "TLS_AES_128_GCM_SHA256:"
+	SSL_CTX_set_ciphersuites(cctx,
+	    "TLS_AES_128_GCM_SHA256:"
 	    "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
 
 	/* Control records, in order with the data around them, even when
@@ -99,8 +99,8 @@ test_offload(SSL_CTX *cctx, SSL_CTX *sctx, SSL_CTX *plain_c,
 	tlsio_free(s);
 
 	/* The ticket taken before the takeover resumes a session. */
-	SSL_CTX_set_session_cache_mode(cctx, SSL_SESS_CACHE_CLIENT |
-	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_set_session_cache_mode(cctx,
+	    SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(cctx, save_session_cb);
 	pair(cctx, sctx, &c, &s);
 	exchange(c, s, 10, 1 << 20);
@@ -175,7 +175,7 @@ test_offload(SSL_CTX *cctx, SSL_CTX *sctx, SSL_CTX *plain_c,
 				rng ^= rng << 17;
 				junk[j] = (uint8_t)rng;
 			}
-			junk[0] = 0x17;		/* a plausible header */
+			junk[0] = 0x17; /* a plausible header */
 			junk[1] = junk[2] = 3;
 			junk[3] = (uint8_t)((len - 5) >> 8);
 			junk[4] = (uint8_t)(len - 5);
@@ -233,14 +233,14 @@ main(void)
 
 		tlsio_feed(s, co.p, half);
 		while ((rc = tlsio_read(s, got + total, sizeof(got) - total,
-		    &n)) == TLSIO_OK)
+			    &n)) == TLSIO_OK)
 			total += n;
 		CHECK_EQ(rc, TLSIO_AGAIN);
 		CHECK(total > 0 && total < sizeof(big));
 		CHECK_EQ(tlsio_feed_end(s), 0);
 		tlsio_feed(s, co.p + half, co.len - half);
 		while ((rc = tlsio_read(s, got + total, sizeof(got) - total,
-		    &n)) == TLSIO_OK)
+			    &n)) == TLSIO_OK)
 			total += n;
 		CHECK_EQ(tlsio_feed_end(s), 0);
 		co.len = 0;

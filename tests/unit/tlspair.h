@@ -14,8 +14,8 @@
 
 /* What one side sent, waiting to be handed to the other. */
 struct outbuf {
-	uint8_t	*p;
-	size_t	 len, cap;
+	uint8_t *p;
+	size_t len, cap;
 };
 
 static inline char *
@@ -39,7 +39,7 @@ commit_cb(void *arg, size_t n)
 	o->len += n;
 }
 
-static struct outbuf co, so;	/* client's and server's output */
+static struct outbuf co, so; /* client's and server's output */
 static const struct tlsio_sink csink = { room_cb, commit_cb, &co };
 static const struct tlsio_sink ssink = { room_cb, commit_cb, &so };
 
@@ -64,14 +64,14 @@ pump(struct tlsio *c, struct tlsio *s)
 static inline SSL_CTX *
 ctx_new(int server, X509 *cert, EVP_PKEY *key, X509 *trust)
 {
-	SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() :
-	    TLS_client_method());
+	SSL_CTX *ctx = SSL_CTX_new(
+	    server ? TLS_server_method() : TLS_client_method());
 
 	SSL_CTX_use_certificate(ctx, cert);
 	SSL_CTX_use_PrivateKey(ctx, key);
 	X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), trust);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
-	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	SSL_CTX_set_verify(ctx,
+	    SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"t", 1);
 	return ctx;
 }
@@ -113,8 +113,8 @@ deliver(struct outbuf *o, struct tlsio *t, const size_t *pieces, size_t np,
 
 			if (room == 0)
 				break;
-			rc = tlsio_read(t, got + *total, room < cap ? room :
-			    cap, &g);
+			rc = tlsio_read(t, got + *total,
+			    room < cap ? room : cap, &g);
 			*total += g;
 		} while (rc == TLSIO_OK);
 		CHECK_EQ(tlsio_feed_end(t), 0);
@@ -199,7 +199,7 @@ pair(SSL_CTX *cctx, SSL_CTX *sctx, struct tlsio **c, struct tlsio **s)
 /* The traffic secrets, from the key log, to forge records with. */
 
 static SSL_CTX_keylog_cb_func tlsio_keylog;
-static uint8_t secret[2][REC13_SECRET_MAX];	/* client, server */
+static uint8_t secret[2][REC13_SECRET_MAX]; /* client, server */
 static size_t secret_len[2];
 
 /* spy: keep the last connection's first traffic secrets, then pass on. */
@@ -207,7 +207,8 @@ static inline void
 spy(const SSL *ssl, const char *line)
 {
 	static const char *const labels[2] = {
-		"CLIENT_TRAFFIC_SECRET_0 ", "SERVER_TRAFFIC_SECRET_0 ",
+		"CLIENT_TRAFFIC_SECRET_0 ",
+		"SERVER_TRAFFIC_SECRET_0 ",
 	};
 
 	for (int i = 0; i < 2; i++) {
@@ -245,15 +246,15 @@ static inline void
 forger(struct rec13 *f, int side, int enc)
 {
 	memset(f, 0, sizeof(*f));
-	CHECK_EQ(rec13_init(f, enc, 0x1301, secret[side], secret_len[side],
-	    0), 0);
+	CHECK_EQ(rec13_init(f, enc, 0x1301, secret[side], secret_len[side], 0),
+	    0);
 	CHECK_EQ(rec13_update(f), 0);
 }
 
 /* forge: one record from f into o, as if its side had sent it. */
 static inline void
-forge(struct rec13 *f, struct outbuf *o, uint8_t type, const void *p,
-    size_t n, size_t pad)
+forge(struct rec13 *f, struct outbuf *o, uint8_t type, const void *p, size_t n,
+    size_t pad)
 {
 	uint8_t rec[REC13_HEADER + REC13_BODY_MAX];
 	size_t len = rec13_seal_padded(f, type, p, n, pad, rec);
