@@ -30,9 +30,10 @@ void
 expo_printf(struct expo_buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	for (;;) {
+		int n;
+
 		va_start(ap, fmt);
 		n = vsnprintf(b->data ? b->data + b->len : NULL,
 		    b->cap - b->len, fmt, ap);
@@ -274,13 +275,13 @@ process(struct expo_buf *b)
 	unsigned long utime = 0, stime = 0, vsize = 0;
 	long rss = 0, tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
 	struct rlimit rl = { 0, 0 };
-	char line[1024], *p;
 	unsigned fds = 0;
-	struct dirent *e;
 	FILE *f;
 	DIR *d;
 
 	if ((f = fopen("/proc/self/stat", "r")) != NULL) {
+		char line[1024], *p;
+
 		/* Fields after the command name, which may hold spaces. */
 		if (fgets(line, sizeof(line), f) != NULL &&
 		    (p = strrchr(line, ')')) != NULL)
@@ -291,6 +292,8 @@ process(struct expo_buf *b)
 		fclose(f);
 	}
 	if ((d = opendir("/proc/self/fd")) != NULL) {
+		struct dirent *e;
+
 		while ((e = readdir(d)) != NULL)
 			fds += e->d_name[0] != '.';
 		closedir(d);

@@ -301,13 +301,13 @@ negotiated_server(struct link *l, const uint8_t *p, size_t n)
 void
 handshake_begin(struct link *l)
 {
-	uint8_t req[8];
-
 	l->hs_ns = uv_hrtime();
 	if (l->cfg->proto == CFG_PROTO_POSTGRESQL) {
 		link_set_state(l, LINK_NEGOTIATING);
 		link_timer_set(l, l->cfg->handshake_timeout_ms);
 		if (l->client) {
+			uint8_t req[8];
+
 			pgwire_sslrequest(req);
 			answer(l, req, sizeof(req));
 		}

@@ -447,9 +447,10 @@ static void
 sock_eof(void *arg)
 {
 	struct link *l = arg;
-	char why[200];
 
 	if (l->state == LINK_READY && !tlsio_peer_closed(l->tio)) {
+		char why[200];
+
 		snprintf(why, sizeof(why),
 		    "%s ended TCP without close_notify: "
 		    "truncated",

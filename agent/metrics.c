@@ -44,12 +44,13 @@ static void
 on_connection(void *cls, struct MHD_Connection *c, void **ctx,
     enum MHD_ConnectionNotificationCode code)
 {
-	const union MHD_ConnectionInfo *ci;
 	struct scrape *s = *ctx;
 
 	(void)cls;
 	uv_mutex_lock(&scrapes_lock);
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci;
+
 		ci = MHD_get_connection_info(c,
 		    MHD_CONNECTION_INFO_CONNECTION_FD);
 		for (size_t i = 0; i < MAX_SCRAPES && ci != NULL; i++) {

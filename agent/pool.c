@@ -103,10 +103,11 @@ pool_fill(struct worker *w)
 		struct pool *p = &w->pools[i];
 		struct gen *g = gen_current();
 		unsigned want = g->cfg->tunnels[i].prewarm;
-		struct link *l;
 
 		gen_unref(g);
 		while (p->nready + p->npending < want) {
+			struct link *l;
+
 			/* A failed dial frees its place (from the loop, as
 			 * every dial failure): the worker's timer tries again
 			 * in a second, at most prewarm at a time. */

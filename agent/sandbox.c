@@ -51,7 +51,11 @@ struct ll_ruleset_attr {
 	uint64_t handled_access_net;
 };
 struct ll_net_port_attr {
+	/* Read by the kernel (landlock_add_rule). */
+	/* cppcheck-suppress unusedStructMember */
 	uint64_t allowed_access;
+	/* Read by the kernel (landlock_add_rule). */
+	/* cppcheck-suppress unusedStructMember */
 	uint64_t port;
 };
 #define LL_RULE_NET_PORT   2

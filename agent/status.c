@@ -40,7 +40,6 @@ dial(const struct addr *a)
 {
 	struct timeval tv = { 5, 0 };
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *r;
-	char port[8];
 	int fd = -1;
 
 	if (a->kind == ADDR_UNIX) {
@@ -53,6 +52,8 @@ dial(const struct addr *a)
 			fd = -1;
 		}
 	} else {
+		char port[8];
+
 		snprintf(port, sizeof(port), "%u", a->port);
 		if (getaddrinfo(a->host, port, &hints, &res) != 0)
 			return -1;
@@ -80,7 +81,6 @@ get(const struct addr *a, const char *path, struct answer *ans)
 	char req[256], *buf = NULL, *body;
 	struct timespec start, now;
 	size_t len = 0;
-	ssize_t n;
 	int fd;
 
 	memset(ans, 0, sizeof(*ans));
@@ -99,6 +99,7 @@ get(const struct addr *a, const char *path, struct answer *ans)
 	for (;;) {
 		struct timeval tv;
 		long left;
+		ssize_t n;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		left = DEADLINE_MS -

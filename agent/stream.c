@@ -256,11 +256,12 @@ static void
 flow(struct stream *s)
 {
 	size_t q = s->held.len + (s->link != NULL ? link_queued(s->link) : 0);
-	int rc = 0;
 
 	if (s->state == STREAM_CLOSING)
 		return;
 	if (s->sock.connected && !s->sock.eof) {
+		int rc = 0;
+
 		if (!s->sock.reading && q < FLOW_LOW)
 			rc = sock_read(&s->sock, 1);
 		else if (s->sock.reading && q > FLOW_HIGH)
@@ -347,9 +348,10 @@ static int
 send_held(struct stream *s)
 {
 	struct cq_span sp[MAX_SPANS];
-	int n;
 
 	while (s->held.len > 0) {
+		int n;
+
 		n = cq_spans(&s->held, 0, sp, MAX_SPANS);
 		for (int i = 0; i < n; i++)
 			if (link_send(s->link, sp[i].base, sp[i].len) != 0 ||
@@ -479,9 +481,10 @@ static void
 u_lost(void *arg, const char *why, int retry, int detach)
 {
 	struct stream *s = arg;
-	char desc[520];
 
 	if (s->state != STREAM_CLOSING && s->link != NULL) {
+		char desc[520];
+
 		/* Its close line is still to come: keep who the peer was,
 		 * even of a handshake that failed. */
 		link_describe(s->link, desc, sizeof(desc));

@@ -313,9 +313,8 @@ check_main(int argc, char **argv)
 		fprintf(stderr, "dbtls-certs: %s\n", err);
 		return 2;
 	}
-	if (k.json)
-		printf("{\"config\": ");
 	if (k.json) {
+		printf("{\"config\": ");
 		json_string(stdout, path);
 		printf(", \"results\": [");
 	}

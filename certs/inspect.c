@@ -63,12 +63,13 @@ inspect_subject(const X509_NAME *n, char *buf, size_t len)
 {
 	BIO *b = BIO_new(BIO_s_mem());
 	char *data;
-	long l;
 
 	buf[0] = '\0';
 	if (b != NULL &&
 	    X509_NAME_print_ex(b, n, 0,
 		XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+		long l;
+
 		l = BIO_get_mem_data(b, &data);
 		snprintf(buf, len, "%.*s", (int)l, data);
 	}

@@ -91,7 +91,6 @@ static int
 add_name(GENERAL_NAMES *gens, int type, const char *value)
 {
 	GENERAL_NAME *g = GENERAL_NAME_new();
-	ASN1_IA5STRING *s;
 
 	if (g == NULL)
 		return -1;
@@ -109,6 +108,8 @@ add_name(GENERAL_NAMES *gens, int type, const char *value)
 		}
 		GENERAL_NAME_set0_value(g, GEN_IPADD, ip);
 	} else {
+		ASN1_IA5STRING *s;
+
 		if ((s = ASN1_IA5STRING_new()) == NULL ||
 		    !ASN1_STRING_set(s, value, -1)) {
 			ASN1_IA5STRING_free(s);
@@ -370,7 +371,7 @@ pki_ca_write_crl(struct pki_ca *ca, int days)
 	X509_CRL *crl = X509_CRL_new();
 	ASN1_TIME *now = X509_gmtime_adj(NULL, 0);
 	ASN1_TIME *next = X509_gmtime_adj(NULL, (long)days * 86400);
-	char path[4200], line[256];
+	char path[4200];
 	FILE *f;
 	int ok, rc = -1;
 
@@ -381,6 +382,8 @@ pki_ca_write_crl(struct pki_ca *ca, int days)
 	    X509_CRL_set1_nextUpdate(crl, next);
 	snprintf(path, sizeof(path), "%s/revoked.txt", ca->dir);
 	if (ok && (f = fopen(path, "r")) != NULL) {
+		char line[256];
+
 		while (ok && fgets(line, sizeof(line), f) != NULL) {
 			X509_REVOKED *r = X509_REVOKED_new();
 			BIGNUM *bn = NULL;

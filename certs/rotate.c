@@ -129,13 +129,14 @@ is_agent(pid_t pid)
 static int
 tell_agent(const struct cfg *cfg, const char *unit)
 {
-	char *argv[] = { "systemctl", "reload", (char *)unit, NULL };
 	long pid;
 	FILE *f;
 	pid_t child;
 	int status;
 
 	if (cfg->pidfile == NULL) {
+		char *argv[] = { "systemctl", "reload", (char *)unit, NULL };
+
 		if (posix_spawnp(&child, "systemctl", NULL, NULL, argv,
 			environ) != 0 ||
 		    waitpid(child, &status, 0) < 0 || !WIFEXITED(status) ||

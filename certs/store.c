@@ -214,12 +214,13 @@ static int
 write_bio(const char *path, BIO *b, int ok, mode_t mode, int force)
 {
 	char *data;
-	long len;
 	int rc = -1;
 
 	if (!ok) {
 		ossl_err(path, "cannot encode");
 	} else {
+		long len;
+
 		len = BIO_get_mem_data(b, &data);
 		rc = store_write(path, data, (size_t)len, mode, force);
 	}

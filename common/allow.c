@@ -136,7 +136,6 @@ allow_match(const struct cfg_allow *a, X509 *cert, char *why, size_t len)
 {
 	GENERAL_NAMES *sans;
 	char cn[256];
-	const char *v;
 	int matched = 0, l;
 	size_t w = 0;
 
@@ -151,6 +150,7 @@ allow_match(const struct cfg_allow *a, X509 *cert, char *why, size_t len)
 	sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
 	for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); i++) {
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+		const char *v;
 
 		if ((v = san_str(g, GEN_DNS, &l)) != NULL) {
 			matched |= san_in(a->dns, a->ndns, v, l, 1);

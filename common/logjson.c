@@ -222,7 +222,7 @@ logjson_line(char *out, size_t cap, const char *ts, const char *level,
 {
 	struct jw w = { out, 0, cap - 3, 0 };
 	size_t mark;
-	char num[24];
+	char num[24] = { 0 };
 
 	put(&w, "{\"ts\":", 6);
 	put_string(&w, ts, strlen(ts));

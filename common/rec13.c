@@ -277,8 +277,9 @@ rec13_open(struct rec13 *r, const uint8_t *rec, size_t len, uint8_t *out,
 		return REC13_FORGED;
 	}
 	/* The content type is the last non-zero byte; zeros are padding. */
-	for (i = clen; i > 0 && out[i - 1] == 0; i--)
-		continue;
+	i = clen;
+	while (i > 0 && out[i - 1] == 0)
+		i--;
 	if (i == 0)
 		return REC13_NO_TYPE;
 	*type = out[i - 1];

@@ -49,10 +49,10 @@ keylog_cb(const SSL *ssl, const char *line)
 		"SERVER_TRAFFIC_SECRET_0 ",
 	};
 	struct tlsio *t = SSL_get_ex_data(ssl, ex_index);
-	const char *hex;
 
 	for (int i = 0; t != NULL && i < 2; i++) {
 		size_t n = 0;
+		const char *hex;
 
 		if (strncmp(line, labels[i], strlen(labels[i])) != 0 ||
 		    (hex = strchr(line + strlen(labels[i]), ' ')) == NULL)

@@ -37,12 +37,13 @@ static SSL_CTX *ctx_fail(struct ctxerr *E, int line, const char *fmt, ...)
 static SSL_CTX *
 ctx_fail(struct ctxerr *E, int line, const char *fmt, ...)
 {
-	va_list ap;
 	int n;
 
 	n = snprintf(E->err, E->errlen, "%s:%d: tunnel \"%s\": ", E->cfgfile,
 	    line, E->t->name);
 	if (n >= 0 && (size_t)n < E->errlen) {
+		va_list ap;
+
 		va_start(ap, fmt);
 		vsnprintf(E->err + n, E->errlen - (size_t)n, fmt, ap);
 		va_end(ap);
@@ -89,11 +90,12 @@ load_crl(struct ctxerr *E, SSL_CTX *ctx, const struct cfg_file *f)
 	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
 	X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
 	STACK_OF(X509_OBJECT) * objs;
-	char ossl[512];
 	int n;
 
 	if (lookup == NULL ||
 	    (n = X509_load_crl_file(lookup, f->path, X509_FILETYPE_PEM)) <= 0) {
+		char ossl[512];
+
 		ctx_fail(E, f->line, "crl \"%s\": no usable PEM CRL (%s)",
 		    f->path, log_openssl_errors(ossl, sizeof(ossl)));
 		return -1;
@@ -125,6 +127,8 @@ load_crl(struct ctxerr *E, SSL_CTX *ctx, const struct cfg_file *f)
  */
 static int
 alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    /* OpenSSL's callback type fixes the parameter's type. */
+    /* cppcheck-suppress constParameter */
     const unsigned char *in, unsigned int inlen, void *arg)
 {
 	static const unsigned char dbtls[] = "\x07" TLSCTX_ALPN_DBTLS;

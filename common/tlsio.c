@@ -545,10 +545,11 @@ enum tlsio_rc
 tlsio_read(struct tlsio *t, void *p, size_t cap, size_t *got)
 {
 	enum tlsio_rc rc;
-	int ret;
 
 	*got = 0;
 	if (t->rec[RX] == NULL) {
+		int ret;
+
 		ERR_clear_error();
 		ret = SSL_read_ex(t->ssl, p, cap, got);
 		return ret == 1 ? TLSIO_OK : classify(t, ret);
