@@ -7,6 +7,7 @@
  * made cumulative here, so +Inf always equals _count.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -74,7 +75,7 @@ label(const char *v, char *buf, size_t len)
 	for (; *v != '\0' && n + 3 < len; v++) {
 		if (*v == '\\' || *v == '"' || *v == '\n')
 			buf[n++] = '\\';
-		buf[n++] = *v == '\n' ? 'n' : *v;
+		buf[n++] = (char)(*v == '\n' ? 'n' : *v);
 	}
 	buf[n] = '\0';
 	return buf;
@@ -268,12 +269,34 @@ certificates(struct expo_buf *b, struct agent *a)
 	    DBTLS_VERSION, OpenSSL_version(OPENSSL_VERSION_STRING));
 }
 
+/*
+ * stat_num(s, i, &v): field i of /proc/self/stat, counted from s, the ')'
+ * that ends the command name (fields split by spaces, 0 the state), into
+ * v if it is a number; else v is left as it was.
+ */
+static void
+stat_num(const char *s, int i, unsigned long *v)
+{
+	unsigned long x;
+	char *end;
+
+	for (; i >= 0 && s != NULL; i--)
+		if ((s = strchr(s, ' ')) != NULL)
+			s++;
+	if (s == NULL || *s < '0' || *s > '9')
+		return;
+	errno = 0;
+	x = strtoul(s, &end, 10);
+	if (errno != ERANGE && (*end == ' ' || *end == '\n' || *end == '\0'))
+		*v = x;
+}
+
 /* process: the usual process_* gauges, from /proc/self. */
 static void
 process(struct expo_buf *b)
 {
-	unsigned long utime = 0, stime = 0, vsize = 0;
-	long rss = 0, tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+	unsigned long utime = 0, stime = 0, vsize = 0, rss = 0;
+	long tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
 	struct rlimit rl = { 0, 0 };
 	unsigned fds = 0;
 	FILE *f;
@@ -284,11 +307,12 @@ process(struct expo_buf *b)
 
 		/* Fields after the command name, which may hold spaces. */
 		if (fgets(line, sizeof(line), f) != NULL &&
-		    (p = strrchr(line, ')')) != NULL)
-			sscanf(p + 2,
-			    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
-			    "%*u %lu %lu %*d %*d %*d %*d %*d %*d %*u %lu %ld",
-			    &utime, &stime, &vsize, &rss);
+		    (p = strrchr(line, ')')) != NULL) {
+			stat_num(p, 11, &utime);
+			stat_num(p, 12, &stime);
+			stat_num(p, 20, &vsize);
+			stat_num(p, 21, &rss);
+		}
 		fclose(f);
 	}
 	if ((d = opendir("/proc/self/fd")) != NULL) {

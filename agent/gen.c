@@ -60,14 +60,19 @@ gen_load(const char *path, unsigned long id, char *err, size_t len)
 	struct gen *g = calloc(1, sizeof(*g));
 
 	if (g == NULL || (g->cfg = cfg_load(path, err, len)) == NULL ||
+	    /* NOLINTNEXTLINE(bugprone-sizeof-expression): SSL_CTX *[] */
 	    (g->ctx = calloc(g->cfg->ntunnels, sizeof(*g->ctx))) == NULL ||
 	    (g->cert_until = calloc(g->cfg->ntunnels, sizeof(time_t))) ==
 		NULL ||
 	    (g->ca_until = calloc(g->cfg->ntunnels, sizeof(time_t))) == NULL) {
 		if (g != NULL && g->cfg != NULL)
 			snprintf(err, len, "%s: out of memory", path);
-		if (g != NULL)
+		if (g != NULL) {
 			cfg_free(g->cfg);
+			free(g->ctx);
+			free(g->cert_until);
+			free(g->ca_until);
+		}
 		free(g);
 		return NULL;
 	}

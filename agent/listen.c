@@ -21,7 +21,8 @@ unix_prepare(const char *path, const char *what)
 		return;
 	if (!S_ISSOCK(st.st_mode))
 		fatalx("%s: %s exists and is not a socket", what, path);
-	strcpy(sun.sun_path, path);
+	/* A struct addr's path: addr_parse() held it to sun_path's size. */
+	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		fatal("socket");
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
@@ -38,7 +39,7 @@ listen_unix(const char *path, const char *what, int mode, uid_t uid, gid_t gid)
 	int fd;
 
 	unix_prepare(path, what);
-	strcpy(sun.sun_path, path);
+	memcpy(sun.sun_path, path, strlen(path) + 1); /* as in unix_prepare */
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		fatal("socket");
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0)

@@ -21,6 +21,7 @@
 #include <uv.h>
 #include <openssl/ssl.h>
 
+#include "common/analyzer.h"
 #include "common/cfg.h"
 #include "common/log.h"
 #include "common/tlsctx.h"
@@ -107,6 +108,8 @@ usage(FILE *f)
 	    "drain it (drain_timeout),\na second one stops it at once.\n");
 }
 
+/* t->fds is freed with the tunnel, at exit. */
+LEAK_CHECK_OFF
 static void
 open_listeners(struct tunnel *t, unsigned nworkers)
 {
@@ -137,6 +140,7 @@ open_listeners(struct tunnel *t, unsigned nworkers)
 		    strchr(c->listen.host, ':') ? "]" : "", port,
 		    addr_format(&c->connect, to, sizeof(to)));
 }
+LEAK_CHECK_ON
 
 static void
 setup_tunnels(struct agent *a)
@@ -321,7 +325,7 @@ main(int argc, char **argv)
 	log_init("dbtls-agent", LOG_LVL_INFO);
 	notify_init();
 	gettimeofday(&tv, NULL);
-	stats_process.start_time = (double)tv.tv_sec + tv.tv_usec / 1e6;
+	stats_process.start_time = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 	while ((ch = getopt_long(argc, argv, "c:tsVh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':

@@ -25,6 +25,21 @@ static socklen_t addr_len;
 static int fd = -1;
 static unsigned watchdog_ms;
 
+/* watchdog_ours: $WATCHDOG_PID, if set, is this process's pid. */
+static int
+watchdog_ours(const char *pid)
+{
+	char *end;
+	long v;
+
+	if (pid == NULL)
+		return 1;
+	errno = 0;
+	v = strtol(pid, &end, 10);
+	return end != pid && *end == '\0' && errno != ERANGE &&
+	    v == (long)getpid();
+}
+
 void
 notify_init(void)
 {
@@ -33,7 +48,7 @@ notify_init(void)
 	const char *pid = getenv("WATCHDOG_PID");
 	size_t n;
 
-	if (usec != NULL && (pid == NULL || atol(pid) == (long)getpid())) {
+	if (usec != NULL && watchdog_ours(pid)) {
 		unsigned long long us = strtoull(usec, NULL, 10);
 
 		watchdog_ms = us >= 2000 ? (unsigned)(us / 2000) : 0;

@@ -29,7 +29,7 @@
 #include "agent/stats.h"
 
 #define SETTLE_MS   500
-#define DAY_MS	    (24u * 3600u * 1000u)
+#define DAY_MS	    (24ULL * 3600 * 1000)
 #define MAX_WATCHES 64
 
 static uv_loop_t *loop;

@@ -19,7 +19,7 @@
 #include "common/cfg.h"
 #include "agent/status.h"
 
-#define MAX_ANSWER  (8 * 1024 * 1024)
+#define MAX_ANSWER  (8UL * 1024 * 1024)
 #define DEADLINE_MS 10000 /* for each whole exchange */
 #define MAX_SAMPLES 20000
 
@@ -45,7 +45,8 @@ dial(const struct addr *a)
 	if (a->kind == ADDR_UNIX) {
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
 
-		strcpy(sun.sun_path, a->path);
+		/* addr_parse() held it to sun_path's size. */
+		memcpy(sun.sun_path, a->path, strlen(a->path) + 1);
 		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0 &&
 		    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
 			close(fd);
@@ -72,6 +73,28 @@ dial(const struct addr *a)
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	}
 	return fd;
+}
+
+/* http_status: the status of "HTTP/1.x NNN ...": 0, or -1. */
+static int
+http_status(const char *buf, int *status)
+{
+	const char *p = buf + 7; /* the minor version */
+	char *end;
+	long v;
+
+	if (strncmp(buf, "HTTP/1.", 7) != 0)
+		return -1;
+	errno = 0;
+	(void)strtol(p, &end, 10);
+	if (end == p || errno == ERANGE)
+		return -1;
+	p = end;
+	v = strtol(p, &end, 10);
+	if (end == p || errno == ERANGE || v < 0 || v > 999)
+		return -1;
+	*status = (int)v;
+	return 0;
 }
 
 /* get: GET path; the status and body, or -1 (errno) if unreachable. */
@@ -116,7 +139,7 @@ get(const struct addr *a, const char *path, struct answer *ans)
 	}
 	close(fd);
 	buf[len] = '\0';
-	if (sscanf(buf, "HTTP/1.%*d %d", &ans->status) != 1 ||
+	if (http_status(buf, &ans->status) != 0 ||
 	    (body = strstr(buf, "\r\n\r\n")) == NULL) {
 		free(buf);
 		errno = EPROTO;

@@ -36,8 +36,8 @@
 #include "agent/worker.h"
 #include "agent/stream.h"
 
-#define FLOW_HIGH     (256 * 1024)
-#define FLOW_LOW      (64 * 1024)
+#define FLOW_HIGH     (256 * 1024UL)
+#define FLOW_LOW      (64 * 1024UL)
 #define MAX_SPANS     16
 #define FIRST_DATA_MS 120000 /* server: wait for the first bytes */
 

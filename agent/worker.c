@@ -129,6 +129,7 @@ worker_start(struct agent *a, unsigned index)
 	cq_pool_init(&w->pool, 64);
 	w->readbuf = malloc(WORKER_READ_SIZE);
 	w->listeners = calloc(a->ntunnels, sizeof(*w->listeners));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): SSL_SESSION *[] */
 	w->sessions = calloc(a->ntunnels, sizeof(*w->sessions));
 	w->session_gen = calloc(a->ntunnels, sizeof(*w->session_gen));
 	w->pools = calloc(a->ntunnels, sizeof(*w->pools));

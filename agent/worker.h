@@ -20,7 +20,7 @@
 #include "agent/sock.h"
 #include "agent/stats.h"
 
-#define WORKER_READ_SIZE (256 * 1024)
+#define WORKER_READ_SIZE (256 * 1024UL)
 
 struct link;
 struct pool;

@@ -5,6 +5,7 @@
  * Subject alternative names are built as GENERAL_NAMEs, never parsed from
  * a comma-separated string, so a name cannot smuggle in another.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -365,6 +366,31 @@ pki_ca_free(struct pki_ca *ca)
 	ca->key = NULL;
 }
 
+/*
+ * revoked_line: the serial (hex) and time of a line of revoked.txt, as
+ * pki_ca_revoke() writes it ("%s %lld\n"): 0, or -1.
+ */
+static int
+revoked_line(const char *line, char *hex, size_t hexlen, long long *at)
+{
+	static const char space[] = " \t\n\v\f\r";
+	const char *p = line + strspn(line, space);
+	size_t n = strcspn(p, space);
+	char *end;
+
+	if (n == 0 || n >= hexlen)
+		return -1;
+	memcpy(hex, p, n);
+	hex[n] = '\0';
+	p += n;
+	errno = 0;
+	*at = strtoll(p, &end, 10);
+	if (end == p || errno == ERANGE ||
+	    (*end != '\0' && !isspace((unsigned char)*end)))
+		return -1;
+	return 0;
+}
+
 int
 pki_ca_write_crl(struct pki_ca *ca, int days)
 {
@@ -392,7 +418,7 @@ pki_ca_write_crl(struct pki_ca *ca, int days)
 			long long at = 0;
 			char hex[130];
 
-			if (sscanf(line, "%129s %lld", hex, &at) != 2 ||
+			if (revoked_line(line, hex, sizeof(hex), &at) != 0 ||
 			    !BN_hex2bn(&bn, hex) ||
 			    (serial = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
 			    (when = ASN1_TIME_set(NULL, (time_t)at)) == NULL ||

@@ -10,8 +10,10 @@
  * agent is told: SIGHUP to the pid in the config's pidfile, or
  * "systemctl reload dbtls-agent" when the config names none.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -126,6 +128,27 @@ is_agent(pid_t pid)
 	return strncmp(comm, "dbtls-agent", 11) == 0;
 }
 
+/* read_pid: the pid in a pidfile ("%ld\n", as the agent writes): 0, -1. */
+static int
+read_pid(FILE *f, long *pid)
+{
+	char line[32], *end;
+	long v;
+
+	if (fgets(line, sizeof(line), f) == NULL)
+		return -1;
+	errno = 0;
+	v = strtol(line, &end, 10);
+	if (end == line || errno == ERANGE || v > INT_MAX) /* pid_t: an int */
+		return -1;
+	while (isspace((unsigned char)*end))
+		end++;
+	if (*end != '\0')
+		return -1;
+	*pid = v;
+	return 0;
+}
+
 static int
 tell_agent(const struct cfg *cfg, const char *unit)
 {
@@ -151,8 +174,8 @@ tell_agent(const struct cfg *cfg, const char *unit)
 		printf("asked systemd to reload %s\n", unit);
 		return 0;
 	}
-	if ((f = fopen(cfg->pidfile, "r")) == NULL ||
-	    fscanf(f, "%ld", &pid) != 1 || pid <= 1) {
+	if ((f = fopen(cfg->pidfile, "r")) == NULL || read_pid(f, &pid) != 0 ||
+	    pid <= 1) {
 		fprintf(stderr, "dbtls-certs: cannot read a pid from %s%s%s\n",
 		    cfg->pidfile, f ? "" : ": ", f ? "" : strerror(errno));
 		if (f)
@@ -176,6 +199,22 @@ tell_agent(const struct cfg *cfg, const char *unit)
 		return -1;
 	}
 	printf("asked the agent (pid %ld) to reload\n", pid);
+	return 0;
+}
+
+/* whole: the number s spells, all of it, as an int: 0, or -1. */
+static int
+whole(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end != '\0' || errno == ERANGE || v < INT_MIN ||
+	    v > INT_MAX)
+		return -1;
+	*out = (int)v;
 	return 0;
 }
 
@@ -208,7 +247,8 @@ rotate_main(int argc, char **argv)
 			cadir = optarg;
 			break;
 		case 'd':
-			days = atoi(optarg);
+			if (whole(optarg, &days) != 0)
+				days = -1; /* refused below */
 			break;
 		case 'r':
 			reload = 1;

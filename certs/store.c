@@ -290,6 +290,7 @@ store_read_certs(const char *path, int *n)
 	if ((b = open_read(path)) == NULL)
 		return NULL;
 	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): X509 *[] */
 		X509 **more = realloc(certs, sizeof(*certs) * (size_t)(*n + 1));
 
 		if (more == NULL) {

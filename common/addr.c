@@ -29,15 +29,17 @@ addr_parse(const char *s, struct addr *out, char *err, size_t errlen)
 
 	memset(out, 0, sizeof(*out));
 	if (strncmp(s, "unix:", 5) == 0) {
+		size_t len = strlen(s + 5);
+
 		s += 5;
 		if (s[0] != '/')
 			return addr_fail(err, errlen,
 			    "unix socket path must be absolute");
-		if (strlen(s) >= sizeof(out->path))
+		if (len >= sizeof(out->path))
 			return addr_fail(err, errlen,
 			    "unix socket path too long (107 bytes at most)");
 		out->kind = ADDR_UNIX;
-		strcpy(out->path, s);
+		memcpy(out->path, s, len + 1);
 		return 0;
 	}
 

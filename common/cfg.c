@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 
+#include "common/analyzer.h"
 #include "common/cfg.h"
 #include "common/cfgread.h"
 #include "common/cfgtop.h"
@@ -144,6 +145,9 @@ load_tls(struct cfgread *L, const config_setting_t *g, const char *what,
 	return 0;
 }
 
+/* What copy_tls and load_list allocate belongs to the config they fill,
+ * freed by cfg_free, also when they fail half way. */
+LEAK_CHECK_OFF
 static int
 copy_tls(struct cfg_tls *dst, const struct cfg_tls *src)
 {
@@ -195,6 +199,7 @@ load_list(struct cfgread *L, const config_setting_t *g, const char *key,
 	}
 	return 0;
 }
+LEAK_CHECK_ON
 
 static int
 load_allow(struct cfgread *L, const config_setting_t *g, const char *what,
@@ -215,12 +220,12 @@ load_allow(struct cfgread *L, const config_setting_t *g, const char *what,
 	    load_list(L, g, "spki_sha256", what, &pins, &npins) != 0)
 		goto out;
 	if (npins > 0 && (a->spki = calloc(npins, CFG_SPKI_LEN)) == NULL) {
-		cfgread_fail(L, g, "out of memory");
+		cfgread_say(L, g, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < npins; i++, a->nspki++) {
 		if (cfg_spki_parse(pins[i], a->spki[i]) != 0) {
-			cfgread_fail(L,
+			cfgread_say(L,
 			    config_setting_get_member(g, "spki_sha256"),
 			    "%sallow.spki_sha256 \"%s\" is not a SHA-256 "
 			    "digest (64 hex digits or 44 base64 characters)",
@@ -229,7 +234,7 @@ load_allow(struct cfgread *L, const config_setting_t *g, const char *what,
 		}
 	}
 	if (a->ncn + a->ndns + a->nuri + a->nou + a->nspki == 0) {
-		cfgread_fail(L, g,
+		cfgread_say(L, g,
 		    "%s\"allow\" names nobody; list cn, dns, uri, ou "
 		    "or spki_sha256 entries, or use allow_any = true",
 		    what);
@@ -501,13 +506,15 @@ load_tree(config_t *conf, struct cfgread *L)
 	list = config_setting_get_member(root, "tunnels");
 	if (list == NULL || !config_setting_is_list(list) ||
 	    (n = config_setting_length(list)) == 0) {
-		cfgread_fail(L, list,
+		cfgread_say(L, list,
 		    "\"tunnels\" must be a non-empty list ( { ... }, "
 		    "... )");
 		goto fail;
 	}
-	if ((c->tunnels = calloc((size_t)n, sizeof(*c->tunnels))) == NULL)
+	if ((c->tunnels = calloc((size_t)n, sizeof(*c->tunnels))) == NULL) {
+		snprintf(L->err, L->errlen, "%s: out of memory", L->file);
 		goto fail;
+	}
 	for (int i = 0; i < n; i++) {
 		struct cfg_tunnel *t = &c->tunnels[i];
 
@@ -518,7 +525,7 @@ load_tree(config_t *conf, struct cfgread *L)
 			goto fail;
 		for (int j = 0; j < i; j++) {
 			if (strcmp(c->tunnels[j].name, t->name) == 0) {
-				cfgread_fail(L,
+				cfgread_say(L,
 				    config_setting_get_elem(list, (unsigned)i),
 				    "tunnel \"%s\": name "
 				    "already used on line %d",
@@ -526,7 +533,7 @@ load_tree(config_t *conf, struct cfgread *L)
 				goto fail;
 			}
 			if (same_listen(&c->tunnels[j].listen, &t->listen)) {
-				cfgread_fail(L,
+				cfgread_say(L,
 				    config_setting_get_elem(list, (unsigned)i),
 				    "tunnel \"%s\": listen "
 				    "address already used by tunnel \"%s\"",
@@ -598,7 +605,8 @@ cfg_free(struct cfg *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < c->ntunnels; i++) {
+	/* ntunnels counts what was read into tunnels: none if it is NULL. */
+	for (size_t i = 0; c->tunnels != NULL && i < c->ntunnels; i++) {
 		struct cfg_tunnel *t = &c->tunnels[i];
 
 		free(t->name);
@@ -640,14 +648,14 @@ cfg_spki_parse(const char *s, unsigned char out[CFG_SPKI_LEN])
 
 		if (*p == ':')
 			continue;
-		if (v < 0 || digits == 2 * CFG_SPKI_LEN)
+		if (v < 0 || digits == (size_t)2 * CFG_SPKI_LEN)
 			hex = 0;
 		else if (digits++ % 2 == 0)
 			buf[digits / 2] = (unsigned char)(v << 4);
 		else
 			buf[digits / 2 - 1] |= (unsigned char)v;
 	}
-	if (hex && digits == 2 * CFG_SPKI_LEN) {
+	if (hex && digits == (size_t)2 * CFG_SPKI_LEN) {
 		memcpy(out, buf, CFG_SPKI_LEN);
 		return 0;
 	}

@@ -13,8 +13,8 @@
 
 #include "common/cfgread.h"
 
-int
-cfgread_fail(struct cfgread *L, const config_setting_t *s, const char *fmt, ...)
+void
+cfgread_say(struct cfgread *L, const config_setting_t *s, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -22,11 +22,10 @@ cfgread_fail(struct cfgread *L, const config_setting_t *s, const char *fmt, ...)
 	n = snprintf(L->err, L->errlen, "%s:%d: ", L->file,
 	    s ? config_setting_source_line(s) : 0);
 	if (n < 0 || (size_t)n >= L->errlen)
-		return -1;
+		return;
 	va_start(ap, fmt);
 	vsnprintf(L->err + n, L->errlen - (size_t)n, fmt, ap);
 	va_end(ap);
-	return -1;
 }
 
 int
@@ -118,7 +117,7 @@ lookup(const char *name, int group)
 		k.uid = pw->pw_uid;
 		k.gid = pw->pw_gid;
 	}
-	strcpy(k.name, name);
+	memcpy(k.name, name, strlen(name) + 1); /* its length checked above */
 	if (nknown == NAME_CACHE)
 		nknown = 0; /* a config never names this many */
 	known[nknown] = k;

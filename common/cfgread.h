@@ -21,9 +21,14 @@ struct cfgread {
 	size_t errlen;
 };
 
-/* cfgread_fail(L, s, fmt, ...): say what is wrong at s; returns -1. */
-int cfgread_fail(struct cfgread *L, const config_setting_t *s, const char *fmt,
+/*
+ * cfgread_say(L, s, fmt, ...): say what is wrong at s.  cfgread_fail(L, s,
+ * fmt, ...): the same, and -1 (a macro, so that the analyzer, which does
+ * not follow a variadic call, sees the -1 that each caller returns).
+ */
+void cfgread_say(struct cfgread *L, const config_setting_t *s, const char *fmt,
     ...) __attribute__((format(printf, 3, 4)));
+#define cfgread_fail(...) (cfgread_say(__VA_ARGS__), -1)
 
 /*
  * cfgread_string(L, group, key, what, &out): the non-empty string at key

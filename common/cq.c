@@ -139,8 +139,11 @@ cq_consume(struct cq *q, struct cq_pool *p, size_t n)
 	q->len -= n;
 	while (n > 0) {
 		struct cq_chunk *c = q->head;
-		size_t have = c->end - c->start;
+		size_t have;
 
+		if (c == NULL)
+			abort(); /* n was more than q held: the caller's bug */
+		have = c->end - c->start;
 		if (n < have) {
 			c->start += n;
 			return;

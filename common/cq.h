@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 /* Two whole TLS records of 16 KiB fit in a chunk. */
-#define CQ_CHUNK_SIZE (33 * 1024)
+#define CQ_CHUNK_SIZE (33 * 1024UL)
 
 struct cq_chunk;
 

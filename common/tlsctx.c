@@ -90,10 +90,9 @@ load_crl(struct ctxerr *E, SSL_CTX *ctx, const struct cfg_file *f)
 	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
 	X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
 	STACK_OF(X509_OBJECT) * objs;
-	int n;
 
 	if (lookup == NULL ||
-	    (n = X509_load_crl_file(lookup, f->path, X509_FILETYPE_PEM)) <= 0) {
+	    X509_load_crl_file(lookup, f->path, X509_FILETYPE_PEM) <= 0) {
 		char ossl[512];
 
 		ctx_fail(E, f->line, "crl \"%s\": no usable PEM CRL (%s)",

@@ -70,6 +70,10 @@ stop_agents() {
 		kill -TERM "$pid" 2>/dev/null || true
 		rc=0
 		wait "$pid" || rc=$?
+		if [ -s "$T/$name.valgrind" ]; then
+			cat "$T/$name.valgrind" >&2
+			fail "agent $name: valgrind found errors"
+		fi
 		[ "$rc" = 0 ] || fail "agent $name exited with status $rc"
 		if grep -Eq 'Sanitizer|runtime error:' "$T/$name.log"; then
 			fail "agent $name: sanitizer report in its log"
@@ -169,8 +173,19 @@ start_pg() {
 
 # start_agent NAME CONF: run dbtls-agent with CONF, log to $T/NAME.log,
 # wait until it says it is ready.  WRAP, if set, is a command prefix.
+# With VALGRIND set (scripts/audit.sh), the agent runs under memcheck:
+# any invalid access or leak makes it exit 97, and stop_agents fails
+# showing $T/NAME.valgrind.
 start_agent() {
-	${WRAP:-} "$AGENT" --config "$2" >"$T/$1.log" 2>&1 &
+	vg=
+	if [ -n "${VALGRIND:-}" ]; then
+		vg="valgrind -q --vgdb=no --error-exitcode=97 --leak-check=full
+		    --show-leak-kinds=definite,indirect
+		    --errors-for-leak-kinds=definite,indirect
+		    --suppressions=$SRC/tests/valgrind.supp
+		    --log-file=$T/$1.valgrind"
+	fi
+	${WRAP:-} $vg "$AGENT" --config "$2" >"$T/$1.log" 2>&1 &
 	pid=$!
 	PIDS="$PIDS $pid"
 	eval "PID_$1=$pid"
