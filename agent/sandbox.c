@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +59,9 @@ static const char *const resolver_files[] = { "/etc/resolv.conf", "/etc/hosts",
 struct ll_ruleset_attr {
 	uint64_t handled_access_fs;
 	uint64_t handled_access_net;
+	uint64_t scoped; /* ABI 6 */
 };
+#define LL_SCOPE_SIGNAL (1ULL << 1)
 struct ll_net_port_attr {
 	/* Read by the kernel (landlock_add_rule). */
 	/* cppcheck-suppress unusedStructMember */
@@ -158,6 +162,7 @@ landlock(const struct cfg *c, int *abi)
 {
 	struct ll_ruleset_attr attr;
 	uint64_t h;
+	size_t size;
 	int rs, rc = -1;
 
 	*abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0,
@@ -172,9 +177,18 @@ landlock(const struct cfg *c, int *abi)
 	 * configured ports dialled. */
 	if (*abi >= 4)
 		attr.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
-	if ((rs = (int)syscall(SYS_landlock_create_ruleset, &attr,
-		 *abi >= 4 ? sizeof(attr) : sizeof(attr.handled_access_fs),
-		 0)) < 0)
+	/* No signal to a process outside the sandbox (its own threads and
+	 * children are inside). */
+	if (*abi >= 6) {
+		attr.scoped = LL_SCOPE_SIGNAL;
+		size = sizeof(attr);
+	} else if (*abi >= 4) {
+		size = offsetof(struct ll_ruleset_attr, scoped);
+	} else {
+		size = sizeof(attr.handled_access_fs);
+	}
+	if ((rs = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0)) <
+	    0)
 		return -1;
 	if (allow_dir_of(rs, c->path, FS_READ, h) != 0 ||
 	    allow(rs, "/proc/self", FS_READ, h) != 0 ||
@@ -370,6 +384,13 @@ sandbox_escape_test(void)
 		if (path == NULL)
 			continue;
 		*path++ = '\0';
+		if (strcmp(tok, "signal") == 0) {
+			int rc = kill((pid_t)strtol(path, NULL, 10), 0);
+
+			log_info("escape test: signal %s: %s", path,
+			    rc == 0 ? "ALLOWED" : "refused");
+			continue;
+		}
 		if (strcmp(tok, "exec") == 0) {
 			char *argv[] = { path, NULL };
 

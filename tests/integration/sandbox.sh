@@ -52,7 +52,10 @@ case $AGENT in
 	kill "$PID_server"	# replaced by one that has the escape list
 	wait "$PID_server" || true
 	forget_agent server
-	WRAP="env DBTLS_TEST_ESCAPE=read:/etc/shadow,read:$OUT/outside.txt,write:$OUT/escaped.txt,read:$PKI/ca.crt"
+	sleep 600 &	# a process outside the sandbox, to be signalled
+	OUTSIDER=$!
+	ON_EXIT="rm -rf $OUT; kill $OUTSIDER"
+	WRAP="env DBTLS_TEST_ESCAPE=read:/etc/shadow,read:$OUT/outside.txt,write:$OUT/escaped.txt,read:$PKI/ca.crt,signal:$OUTSIDER"
 	start_agent esc "$T/server.conf"
 	WRAP=
 	kill -USR2 "$PID_esc"
@@ -62,6 +65,10 @@ case $AGENT in
 	log_has esc "escape test: write $OUT/escaped.txt: refused: Permission denied" || fail "writing was not refused"
 	log_has esc "escape test: read $PKI/ca.crt: ALLOWED" || fail "its own CA file was not readable"
 	[ ! -e "$OUT/escaped.txt" ] || fail "a file was written outside the sandbox"
+	if [ "$abi" -ge 6 ]; then	# Landlock's signal scope
+		log_has esc "escape test: signal $OUTSIDER: refused" ||
+			fail "a process outside was signalled: $(grep 'escape test: signal' "$T/esc.log")"
+	fi
 	}
 	forget_agent esc
 	kill "$PID_esc"
