@@ -407,7 +407,10 @@ main(int argc, char **argv)
 	 * confinement. */
 	if (sandbox_enter(agent.first->cfg, err, sizeof(err)) != 0)
 		fatalx("sandbox: %s (sandbox = false turns it off)", err);
-	log_info("sandbox: %s", err);
+	if (strncmp(err, "off", 3) == 0)
+		log_warnx("sandbox: %s", err); /* less than the default */
+	else
+		log_info("sandbox: %s", err);
 	if ((rc = reload_start(loop, path, agent.first, reloaded)) != 0)
 		fatalx("reload: %s", uv_strerror(rc));
 	uv_timer_init(loop, &trim_timer);

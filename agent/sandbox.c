@@ -18,6 +18,7 @@
 #include <linux/netlink.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -236,7 +237,7 @@ static const char *const syscalls[] = { "read", "write", "readv", "writev",
 	"connect", "accept4", "bind", "sendto", "recvfrom", "sendmsg",
 	"recvmsg", "sendmmsg", "recvmmsg", "shutdown", "getsockname",
 	"getpeername", "setsockopt", "getsockopt", "socketpair", "pipe2",
-	"ioctl", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
+	"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
 	"epoll_pwait2", "eventfd2", "poll", "ppoll", "select", "pselect6",
 	"inotify_init1", "inotify_add_watch", "inotify_rm_watch", "futex",
 	"set_robust_list", "rseq", "exit", "exit_group", "gettid", "getpid",
@@ -244,14 +245,13 @@ static const char *const syscalls[] = { "read", "write", "readv", "writev",
 	"clock_nanosleep", "clock_gettime", "clock_getres", "gettimeofday",
 	"getrandom", "getrusage", "prlimit64", "uname", "sysinfo",
 	"restart_syscall", "getuid", "geteuid", "getgid", "getegid",
-	"getresuid", "getresgid", "membarrier", "prctl", "set_tid_address",
-	NULL };
+	"getresuid", "getresgid", "membarrier", "set_tid_address", NULL };
 
 #ifdef DBTLS_SANITIZED
 /* AddressSanitizer's leak check stops the threads with ptrace. */
 static const char *const sanitizer_syscalls[] = { "clone", "ptrace", "wait4",
 	"waitid", "sched_getparam", "getppid", "kill", "open", "stat", "lstat",
-	"getdents", "pipe", "dup2", NULL };
+	"getdents", "pipe", "dup2", "ioctl", "prctl", NULL };
 #endif
 
 static int
@@ -280,6 +280,10 @@ narrow_calls(scmp_filter_ctx ctx)
 {
 	const int inet[] = { AF_INET, AF_INET6 };
 	const int proto[] = { 0, IPPROTO_TCP, IPPROTO_UDP };
+	const scmp_datum_t ioctls[] = { FIONBIO, FIOCLEX, FIONCLEX, FIONREAD,
+		TCGETS };
+	const scmp_datum_t prctls[] = { PR_SET_NAME, PR_GET_NAME,
+		PR_GET_SECCOMP, PR_GET_DUMPABLE };
 	int rc = 0;
 
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
@@ -297,6 +301,16 @@ narrow_calls(scmp_filter_ctx ctx)
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
 	    SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
 	    SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE));
+	/* ioctl: non-blocking and close-on-exec (libuv), bytes waiting,
+	 * and the terminal probe of stdio's isatty; no TIOCSTI and the
+	 * like.  The kernel reads both as 32-bit values. */
+	for (size_t i = 0; i < sizeof(ioctls) / sizeof(ioctls[0]); i++)
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffU, ioctls[i]));
+	/* prctl: thread names (libmicrohttpd's thread), and reading. */
+	for (size_t i = 0; i < sizeof(prctls) / sizeof(prctls[0]); i++)
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+		    SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffU, prctls[i]));
 	return rc == 0 ? 0 : -1;
 }
 #endif

@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 dest=${1:-}
 sh scripts/deps.sh --run
 sh scripts/build.sh build-install -DBUILD_TESTING=OFF \
+	-DVALGRIND_BUILD=OFF -DCOVERAGE=OFF -DSANITIZED_TWINS=OFF \
 	-DCMAKE_INSTALL_PREFIX=/usr/local >/dev/null
 DESTDIR=$dest cmake --install build-install >/dev/null
 for u in dbtls-agent.service dbtls-agent@.service dbtls-certs-check.service \

@@ -535,7 +535,8 @@ many(int port, int n, int size)
 	return 0;
 }
 
-/* fill: write to each connection until its socket takes no more. */
+/* fill: write to each connection until its socket takes no more; a
+ * connection the tunnel ended fails the run. */
 static uint64_t
 fill(const int *fds, int n)
 {
@@ -546,8 +547,36 @@ fill(const int *fds, int n)
 
 		while ((w = write(fds[i], pattern, CHUNK)) > 0)
 			total += (uint64_t)w;
+		if (errno != EAGAIN)
+			die("a stalled upload ended");
 	}
 	return total;
+}
+
+/* still_open: each stalled connection is still there at the end: an
+ * upload has nothing readable (its far end sends nothing more, so data,
+ * EOF or an error all mean it was ended), a download bytes to read. */
+static void
+still_open(const int *fds, int n, int up)
+{
+	uint8_t b[1];
+
+	for (int i = 0; i < n; i++) {
+		struct pollfd p = { .fd = fds[i], .events = POLLIN };
+		int gone;
+
+		if (up)
+			gone = poll(&p, 1, 0) != 0;
+		else
+			gone = read(fds[i], b, 1) != 1;
+		if (gone) {
+			fprintf(stderr,
+			    "benchtool: stalled connection %d "
+			    "was ended\n",
+			    i);
+			exit(3);
+		}
+	}
 }
 
 static int
@@ -576,6 +605,7 @@ stall(int port, int n, int up)
 	while (poll(&in, 1, 100) == 0)
 		if (up)
 			pushed += fill(fds, n);
+	still_open(fds, n, up);
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
 	free(fds);
