@@ -58,7 +58,7 @@ def server(port, pause=0.0):
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("127.0.0.1", port))
-    ls.listen(16)
+    ls.listen(1024)  # the agents dial hundreds at once in some cases
     print("listening", flush=True)
     while True:
         conn, _ = ls.accept()

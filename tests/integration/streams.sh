@@ -111,7 +111,8 @@ for i in range(100):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()  # RST
 EOF
-out=$($PY "$SRC/tests/helpers/tcp_check.py" client "$CPORT" 1000 1000 2>&1)
+out=$($PY "$SRC/tests/helpers/tcp_check.py" client "$CPORT" 1000 1000 2>&1) ||
+	fail "after the resets: $out"
 [ "$out" = "ok 1000 1000" ] || fail "after the resets: $out"
 agent_alive server3 && agent_alive client3 || fail "an agent died"
 
