@@ -23,6 +23,7 @@
 #include "common/analyzer.h"
 #include "common/cfg.h"
 #include "common/tlsctx.h"
+#include "certs/args.h"
 #include "certs/check.h"
 #include "certs/inspect.h"
 #include "certs/store.h"
@@ -285,22 +286,6 @@ check_crl(struct checker *k, const char *path, const char *ca)
 	X509_CRL_free(crl);
 }
 
-/* whole: the number s spells, all of it, as an int: 0, or -1. */
-static int
-whole(const char *s, int *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (end == s || *end != '\0' || errno == ERANGE || v < INT_MIN ||
-	    v > INT_MAX)
-		return -1;
-	*out = (int)v;
-	return 0;
-}
-
 int
 check_main(int argc, char **argv)
 {
@@ -322,7 +307,7 @@ check_main(int argc, char **argv)
 			path = optarg;
 			break;
 		case 'w':
-			if (whole(optarg, &k.warn_days) != 0)
+			if (args_whole(optarg, &k.warn_days) != 0)
 				bad = 1;
 			break;
 		case 'j':

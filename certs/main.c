@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "certs/args.h"
 #include "certs/check.h"
 #include "certs/inspect.h"
 #include "certs/pki.h"
@@ -76,17 +77,16 @@ push(const char **list, int *n, const char *v)
 static int
 parse_days(const char *s, int *out)
 {
-	char *end;
-	long v = strtol(s, &end, 10);
+	int v;
 
-	if (*end != '\0' || v < 1 || v > 36500) {
+	if (args_whole(s, &v) != 0 || v < 1 || v > 36500) {
 		fprintf(stderr,
 		    "dbtls-certs: --days %s: a whole number of days "
 		    "from 1 to 36500\n",
 		    s);
 		return -1;
 	}
-	*out = (int)v;
+	*out = v;
 	return 0;
 }
 

@@ -27,6 +27,7 @@
 
 #include "common/allow.h"
 #include "common/cfg.h"
+#include "certs/args.h"
 #include "certs/pki.h"
 #include "certs/rotate.h"
 #include "certs/store.h"
@@ -202,22 +203,6 @@ tell_agent(const struct cfg *cfg, const char *unit)
 	return 0;
 }
 
-/* whole: the number s spells, all of it, as an int: 0, or -1. */
-static int
-whole(const char *s, int *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (end == s || *end != '\0' || errno == ERANGE || v < INT_MIN ||
-	    v > INT_MAX)
-		return -1;
-	*out = (int)v;
-	return 0;
-}
-
 int
 rotate_main(int argc, char **argv)
 {
@@ -247,7 +232,7 @@ rotate_main(int argc, char **argv)
 			cadir = optarg;
 			break;
 		case 'd':
-			if (whole(optarg, &days) != 0)
+			if (args_whole(optarg, &days) != 0)
 				days = -1; /* refused below */
 			break;
 		case 'r':
