@@ -23,17 +23,20 @@ BPORT=$(free_port)
 PIDS="$PIDS $!"
 log_has backend listening || fail "backend did not start"
 # Tunnel s (handshake_timeout 2 s) takes the silent connections; the
-# 9,000 go through c9 and s9, whose handshakes may take their time (each
-# app connection of the 9,000 is a TLS connection of its own).
+# 9,000 go through c9 and s9, whose dials and handshakes may take their
+# time (each app connection of the 9,000 is a TLS connection of its own,
+# and thousands of SYNs at once overflow the listen queues, so some wait
+# for the kernel's retries).
 LIM="max_connections = $((N + 1000));"
 SPORT9=$(free_port) CPORT9=$(free_port)
 ALLOW='allow = { cn = [ "app1" ]; }; handshake_timeout = 2; },
   { name = "s9"; mode = "server"; protocol = "tcp";
 	listen = "127.0.0.1:'$SPORT9'"; connect = "127.0.0.1:'$BPORT'";
-	allow = { cn = [ "app1" ]; }; handshake_timeout = 60; '$LIM
+	allow = { cn = [ "app1" ]; }; handshake_timeout = 60;
+	connect_timeout = 60; '$LIM
 MORE_CLIENT_TUNNELS=', { name = "c9"; mode = "client"; protocol = "tcp";
 	listen = "127.0.0.1:'$CPORT9'"; connect = "127.0.0.1:'$SPORT9'";
-	handshake_timeout = 60; '$LIM' }'
+	handshake_timeout = 60; connect_timeout = 60; '$LIM' }'
 write_pair tcp "127.0.0.1:$BPORT"
 start_agent server "$T/server.conf"
 start_agent client "$T/client.conf"
